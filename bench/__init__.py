@@ -1,0 +1,1 @@
+"""aipaint's benchmarks: `python -m bench` (or `scripts/bench`)."""

@@ -1,0 +1,3 @@
+from aipaint.cli import main
+
+main()

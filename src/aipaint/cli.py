@@ -1,0 +1,37 @@
+"""The `aipaint` command: one Typer app, each feature adding its own commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from aipaint.catalog.cli import catalog_app, models_app
+from aipaint.config import get_settings
+from aipaint.logging import configure_logging
+
+app = typer.Typer(
+    name="aipaint",
+    help="Backend for AI painting and video apps on RunningHub.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(models_app, name="models")
+app.add_typer(catalog_app, name="catalog")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Start the service: API (and, as they arrive, web studio and worker) in one process."""
+    import uvicorn
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    uvicorn.run("aipaint.app:create_app", factory=True, host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    app()
