@@ -24,7 +24,7 @@ def catalog() -> Catalog:
 
 
 def make_settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
+    return Settings(data_dir=data_dir, _env_file=None)
 
 
 @pytest.fixture(scope="session")
