@@ -58,9 +58,9 @@ def _check_model(spec: ModelSpec) -> Iterator[tuple[str, str]]:
 
 def _check_text(where: str, text: Text) -> Iterator[tuple[str, str]]:
     if not text.zh.strip():
-        yield f"{where}.zh", "label is missing"
+        yield f"{where}.zh", "is empty"
     if not text.en.strip():
-        yield f"{where}.en", "label is missing"
+        yield f"{where}.en", "is empty"
     elif _CJK.search(text.en):
         yield f"{where}.en", f"is not English: {text.en!r} (add it to translations.json)"
 
@@ -68,6 +68,8 @@ def _check_text(where: str, text: Text) -> Iterator[tuple[str, str]]:
 def _check_param(param: ParamSpec) -> Iterator[tuple[str, str]]:
     kind = param.type
     yield from _check_text("label", param.label)
+    if param.description is not None:
+        yield from _check_text("description", param.description)
     if kind is ParamType.ENUM:
         if not param.choices:
             yield "choices", "an enum needs at least one choice"
