@@ -88,6 +88,11 @@ class TestByParams:
         assert result.minimum is True
         assert result.total == "6.3"
 
+    def test_a_rule_without_a_value_gives_a_starting_price(self, catalog: Catalog) -> None:
+        result = estimate(catalog.get("seedream-v4/text-to-image"), {"maxImages": 3})
+        assert (result.known, result.total, result.minimum) == (True, "0.14", True)
+        assert result.note is not None
+
     def test_a_combination_without_a_rule_is_unknown(self) -> None:
         price = Price(
             kind=PriceKind.BY_PARAMS,

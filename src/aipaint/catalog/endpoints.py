@@ -14,7 +14,8 @@ from aipaint.responses import JSONResponse
 router = APIRouter(prefix="/v1", tags=["catalog"])
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per request.
     catalog: Catalog = request.app.state.catalog
     return catalog
 

@@ -18,6 +18,11 @@ _UNKNOWN = Text(
 _NO_RULE = Text(
     zh="RunningHub 未公布这组参数的价格。", en="RunningHub publishes no price for these parameters."
 )
+_VAGUE = Text(
+    zh="价格还取决于某个参数（如出图数量），RunningHub 未说明其方式；此为起步价。",
+    en="The price also depends on a parameter (such as the image count) in a way RunningHub does "
+    "not state; this is a starting price.",
+)
 _NO_QUANTITY = Text(
     zh="无法从参数得出计费数量，仅给出单价。",
     en="The billed quantity cannot be read from the params; only the unit price is given.",
@@ -40,6 +45,7 @@ def estimate(spec: ModelSpec, params: Mapping[str, Any]) -> Estimate:
         return param.default
 
     amount = price.amount
+    vague = False
     if price.kind is PriceKind.BY_PARAMS:
         chosen = {name: value(name) for name in price.depends_on or []}
         rule = next(
@@ -53,6 +59,9 @@ def estimate(spec: ModelSpec, params: Mapping[str, Any]) -> Estimate:
         if rule is None:
             return Estimate(model=spec.id, known=False, assumed=assumed, note=_NO_RULE)
         amount = rule.amount
+        # RunningHub's summary sometimes names a parameter without a value ({"n": ""}): the price
+        # depends on it in a way it does not state, so the amount is only a starting price.
+        vague = any(v == "" for v in rule.when.values())
     assert amount is not None
     unit_price = Decimal(str(amount))
     quantity = _quantity(price.unit or "", value)
@@ -66,13 +75,15 @@ def estimate(spec: ModelSpec, params: Mapping[str, Any]) -> Estimate:
         unit_price=_fmt(unit_price),
         quantity=quantity,
         total=total,
-        minimum=price.minimum,
+        minimum=price.minimum or vague,
         assumed=sorted(set(assumed)),
-        note=_NO_QUANTITY if quantity is None else None,
+        note=_NO_QUANTITY if quantity is None else _VAGUE if vague else None,
     )
 
 
 def _same(sent: Any, expected: str) -> bool:
+    if expected == "":
+        return True
     return sent is not None and str(sent).lower() == expected.lower()
 
 

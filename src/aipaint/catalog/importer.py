@@ -351,11 +351,12 @@ def _apply_param_overrides(
             known = {c.value for c in spec.choices or []}
             if not set(labels) <= known:
                 raise CatalogImportError(f"{model_id}.{name}: choice_labels for unknown values")
-            update["choices"] = [
-                Choice(value=c.value, label=Text.model_validate(labels.get(c.value, c.label)))
-                for c in spec.choices or []
-            ]
         try:
+            if labels:
+                update["choices"] = [
+                    Choice(value=c.value, label=Text.model_validate(labels.get(c.value, c.label)))
+                    for c in spec.choices or []
+                ]
             by_name[name] = ParamSpec.model_validate({**spec.model_dump(), **update})
         except ValidationError as exc:
             raise CatalogImportError(f"overrides/{model_id}.json: {name}: {exc}") from exc

@@ -95,6 +95,8 @@ def _scalar_schema(param: ParamSpec) -> dict[str, Any]:
             schema["x-max-size-mb"] = param.max_size_mb
         return schema
     schema = {"type": "string"}
+    if param.required and not param.type.is_list:
+        schema["minLength"] = 1
     if param.max_length is not None:
         schema["maxLength"] = param.max_length
     return schema

@@ -38,7 +38,12 @@ class DataUri:
 
 def is_media_reference(value: str) -> bool:
     # fullmatch, not the pattern's `$`, which would also accept a trailing newline.
-    return _URL.fullmatch(value) is not None
+    if _URL.fullmatch(value) is None:
+        return False
+    # A base64 payload comes in groups of 4 characters. The pattern leaves its length unchecked (a
+    # regex counting groups is slow on large files), so it is checked here: an undecodable payload
+    # must not pass as a URL and skip the format and size checks.
+    return not value.startswith("data:") or (len(value) - value.index(",") - 1) % 4 == 0
 
 
 def parse_data_uri(value: str) -> DataUri | None:

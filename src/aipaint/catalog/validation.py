@@ -157,16 +157,22 @@ def _check_scalar(param: ParamSpec, value: object, index: int | None) -> Iterato
     if kind.is_numeric:
         yield from _check_number(param, value, index)
         return
-    if not isinstance(value, str):
-        yield _wrong_type(param, index)
-        return
-    if kind is ParamType.ENUM:
+    if kind is ParamType.ENUM and isinstance(value, str | int | float):
+        # Enum values are exact strings: the number 5 is not the choice "5", and the message that
+        # lists the quoted choices says so better than "must be a string".
         allowed = [c.value for c in param.choices or []]
         if value not in allowed:
             facts: dict[str, object] = {"allowed": ", ".join(f'"{v}"' for v in allowed)}
             yield ParamError(param.name, ErrorCode.NOT_IN_ENUM, param.label, index, facts)
-    elif kind.media is not None:
+        return
+    if not isinstance(value, str):
+        yield _wrong_type(param, index)
+        return
+    if kind.media is not None:
         yield from _check_media(param, value, index)
+    elif value == "" and param.required and index is None:
+        # An empty required string is as good as missing; RunningHub rejects both.
+        yield ParamError(param.name, ErrorCode.MISSING_REQUIRED, param.label)
     elif param.max_length is not None and len(value) > param.max_length:
         facts = {"limit": param.max_length, "actual": len(value)}
         yield ParamError(param.name, ErrorCode.TOO_LONG, param.label, index, facts)
@@ -174,7 +180,11 @@ def _check_scalar(param: ParamSpec, value: object, index: int | None) -> Iterato
 
 def _check_number(param: ParamSpec, value: object, index: int | None) -> Iterator[ParamError]:
     # JSON has one number type, but RunningHub does not: 5.0 is not an INT, and true is no number.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    # Only floats can be NaN or infinite (math.isfinite overflows on a huge int, such as 10**400).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        yield _wrong_type(param, index)
+        return
+    if isinstance(value, float) and not math.isfinite(value):
         yield _wrong_type(param, index)
         return
     if param.type is ParamType.INT and not isinstance(value, int):
@@ -200,7 +210,7 @@ def _check_media(param: ParamSpec, value: str, index: int | None) -> Iterator[Pa
         facts: dict[str, object] = {"actual": data.mime_type, "allowed": ", ".join(param.accept)}
         yield ParamError(param.name, ErrorCode.UNSUPPORTED_FORMAT, param.label, index, facts)
     if param.max_size_mb is not None and data.size_mb > param.max_size_mb:
-        facts = {"actual": f"{data.size_mb:.1f}", "limit": param.max_size_mb}
+        facts = {"actual": f"{data.size_mb:.2f}", "limit": param.max_size_mb}
         yield ParamError(param.name, ErrorCode.FILE_TOO_LARGE, param.label, index, facts)
 
 
