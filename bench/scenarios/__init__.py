@@ -1,0 +1,11 @@
+"""The benchmark scenarios. Importing this package registers each of them, in `MODULES` order,
+which is the order of the report; a new scenario module is added to `MODULES`."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+MODULES = ("catalog", "validation", "model_reads")
+
+for _module in MODULES:
+    import_module(f"{__name__}.{_module}")

@@ -1,0 +1,46 @@
+"""`python -m bench --smoke` still runs every scenario: the benchmark code cannot rot unseen.
+
+Nothing here asserts a speed; speed is measured by `scripts/bench` only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import bench.scenarios  # noqa: F401  (registers every scenario)
+from bench.harness import SCENARIOS
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "benchmarks.md"
+
+
+def test_smoke_run_reports_every_scenario_with_numeric_figures(tmp_path: Path) -> None:
+    output = tmp_path / "smoke.json"
+    docs_before = DOCS.read_bytes() if DOCS.exists() else None
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(output.read_text())
+    assert result["smoke"] is True
+    assert SCENARIOS
+    assert set(result["scenarios"]) == set(SCENARIOS)
+    for name, scenario in result["scenarios"].items():
+        assert scenario["figures"], f"{name} reports no figures"
+        for figure in scenario["figures"]:
+            for key in ("value", "min", "max"):
+                value = figure[key]
+                assert isinstance(value, int | float), (name, figure)
+                assert math.isfinite(value), (name, figure)
+    assert (DOCS.read_bytes() if DOCS.exists() else None) == docs_before
