@@ -7,12 +7,12 @@ import time
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from aipaint.catalog.examples import broken_params, sample_params
 from aipaint.catalog.paths import MODELS_DIR
 from aipaint.catalog.schemas import ModelSpec
 from aipaint.catalog.service import Catalog
 from aipaint.catalog.validation import validate_params
 from bench.harness import Context, Figure, Target, percentile, scenario
-from bench.params import broken_params, sample_params
 
 BATCH, ROUNDS = 50, 5
 SMOKE_BATCH, SMOKE_ROUNDS = 3, 1

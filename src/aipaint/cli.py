@@ -9,6 +9,7 @@ import typer
 from aipaint.catalog.cli import catalog_app, models_app
 from aipaint.config import get_settings
 from aipaint.logging import configure_logging
+from aipaint.simulator.cli import simulator
 
 app = typer.Typer(
     name="aipaint",
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(models_app, name="models")
 app.add_typer(catalog_app, name="catalog")
+app.command()(simulator)
 
 
 @app.command()

@@ -1,4 +1,7 @@
-"""Realistic params objects for every catalog model: what a frontend would send, valid or not."""
+"""Example params for every catalog model: what a frontend would send, valid or deliberately not.
+
+Benchmarks, tests and the demo use them; each valid example passes validation.
+"""
 
 from __future__ import annotations
 

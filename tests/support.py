@@ -1,0 +1,51 @@
+"""Test helpers shared across features: the seed document's model and a process runner."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+# The model of RunningHub's standard-model API page: string, two enums without defaults, int 5..15.
+LTX = "rhart-video/ltx-2.3/text-to-video"
+LTX_PARAMS: dict[str, Any] = {
+    "prompt": "a bird over a city",
+    "resolution": "720p",
+    "aspectRatio": "16:9",
+    "duration": 5,
+}
+
+
+@contextmanager
+def running(
+    command: list[str],
+    health_url: str,
+    *,
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 30,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `command` as its own process until `health_url` answers 200; stop it afterwards."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(health_url, timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{' '.join(command)} did not come up:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
