@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import time
 from typing import Any
 
+import av
 import httpx
 import pytest
+from PIL import Image
 
 from aipaint.simulator.app import SimulatorServer
 from aipaint.simulator.settings import DEMO_KEY, Account
@@ -133,6 +136,26 @@ class TestQuery:
     def test_accepts_task_id_spelled_snake_case(self, http: httpx.Client) -> None:
         task_id = http.post(f"/openapi/v2/{LTX}", json=LTX_PARAMS).json()["taskId"]
         assert http.post("/openapi/v2/query", json={"task_id": task_id}).json()["taskId"] == task_id
+
+
+class TestOutputs:
+    def test_image_is_a_png_of_the_requested_size(self, http: httpx.Client) -> None:
+        task_id = http.post(
+            "/openapi/v2/alibaba/wan-2.7/text-to-image",
+            json={"prompt": "a cat", "width": 1024, "height": 576},
+        ).json()["taskId"]
+        [result] = wait_final(http, task_id)["results"]
+        assert result["outputType"] == "png"
+        image = Image.open(io.BytesIO(httpx.get(result["url"]).content))
+        assert (image.format, image.size) == ("PNG", (1024, 576))
+
+    def test_video_is_an_h264_mp4(self, http: httpx.Client) -> None:
+        task_id = http.post(f"/openapi/v2/{LTX}", json=LTX_PARAMS).json()["taskId"]
+        [result] = wait_final(http, task_id)["results"]
+        with av.open(io.BytesIO(httpx.get(result["url"]).content)) as container:
+            [stream] = container.streams.video
+            assert stream.codec_context.name == "h264"
+            assert stream.width / stream.height == pytest.approx(16 / 9, rel=0.02)
 
 
 class TestResultLinks:

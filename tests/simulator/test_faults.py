@@ -117,3 +117,4 @@ class TestTaskFaults:
         set_faults(sim, latency_ms=300)
         elapsed = [submit(sim).elapsed.total_seconds() for _ in range(5)]
         assert max(elapsed) > 0.05
+        assert stats(sim)["faults"] == {"latency": 5}

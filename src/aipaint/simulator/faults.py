@@ -91,7 +91,9 @@ class FaultMiddleware:
         )
         scope.setdefault("state", {})["sim_request"] = entry
         if injector.config.latency_ms:
-            await asyncio.sleep(injector.state.random.uniform(0, injector.config.latency_ms) / 1000)
+            delay_ms = injector.state.random.uniform(0, injector.config.latency_ms)
+            injector.count("latency", path=path, ms=round(delay_ms, 1))
+            await asyncio.sleep(delay_ms / 1000)
         fault = injector.pick(call)
         entry["fault"] = fault
         if fault is not None:
