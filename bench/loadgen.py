@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import ssl
 import subprocess
@@ -26,12 +25,6 @@ from typing import Any, Literal
 import httpx
 
 from bench.server import cpu_seconds
-
-if importlib.util.find_spec("sniffio") is None:
-    # httpcore imports sniffio each time it sets up a lock; without sniffio (anyio >= 4.11 no
-    # longer brings it) every failed import searches sys.path anew, ~0.3 ms per request here
-    # (encode/httpcore#1103). A None entry in sys.modules makes that import fail at once.
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 Mode = Literal["full", "etag"]
 MAX_REQUESTS = 5_000_000  # a bound on the timed loop besides its deadline
@@ -53,10 +46,16 @@ class LoadResult:
 
 
 def generate_load(
-    url: str, mode: Mode, *, seconds: float, connections: int, server_pid: int | None = None
+    url: str,
+    mode: Mode,
+    *,
+    token: str,
+    seconds: float,
+    connections: int,
+    server_pid: int | None = None,
 ) -> LoadResult:
     """Run the load generator as a child process against `url` and return what it measured."""
-    command = [sys.executable, "-m", "bench.loadgen", url, "--mode", mode]
+    command = [sys.executable, "-m", "bench.loadgen", url, "--mode", mode, "--token", token]
     command += ["--seconds", str(seconds), "--connections", str(connections)]
     if server_pid is not None:
         command += ["--server-pid", str(server_pid)]
@@ -69,7 +68,7 @@ def generate_load(
 
 
 async def _load(
-    url: str, mode: Mode, seconds: float, connections: int, server_pid: int | None
+    url: str, mode: Mode, token: str, seconds: float, connections: int, server_pid: int | None
 ) -> LoadResult:
     # One client of one connection per worker: httpcore's pool scans all of its connections on
     # every request, so a single pool of 32 costs the load generator much more CPU.
@@ -78,7 +77,13 @@ async def _load(
     async with AsyncExitStack() as stack:
         clients = [
             await stack.enter_async_context(
-                httpx.AsyncClient(base_url=url, limits=limits, timeout=10.0, verify=tls)
+                httpx.AsyncClient(
+                    base_url=url,
+                    limits=limits,
+                    timeout=10.0,
+                    verify=tls,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
             )
             for _ in range(connections)
         ]
@@ -151,10 +156,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--server-pid", type=int)
+    parser.add_argument("--token", required=True, help="aipaint API token")
     args = parser.parse_args()
     if not args.url.startswith("http://127.0.0.1:"):
         parser.error("the load generator only targets http://127.0.0.1:PORT")
-    result = _run(_load(args.url, args.mode, args.seconds, args.connections, args.server_pid))
+    result = _run(
+        _load(args.url, args.mode, args.token, args.seconds, args.connections, args.server_pid)
+    )
     json.dump(asdict(result), sys.stdout)
 
 

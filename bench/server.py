@@ -24,6 +24,7 @@ STOP_TIMEOUT_S = 10.0
 class Server:
     url: str
     pid: int
+    token: str  # an aipaint API token made for the run
 
 
 def free_port() -> int:
@@ -48,6 +49,14 @@ def running_server(env: dict[str, str] | None = None) -> Iterator[Server]:
             "AIPAINT_LOG_LEVEL": "WARNING",
             **(env or {}),
         }
+        token = subprocess.run(
+            [sys.executable, "-m", "aipaint", "token", "create", "--name", "bench"],
+            cwd=workdir,
+            env=child_env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.splitlines()[-1]
         command = [sys.executable, "-m", "aipaint", "serve", "--host", HOST, "--port", str(port)]
         with (workdir / "server.log").open("wb") as log:
             # cwd is the temp dir, so that no `.env` of the checkout leaks into the settings.
@@ -57,7 +66,7 @@ def running_server(env: dict[str, str] | None = None) -> Iterator[Server]:
             try:
                 url = f"http://{HOST}:{port}"
                 _wait_healthy(process, url, workdir / "server.log")
-                yield Server(url, process.pid)
+                yield Server(url, process.pid, token)
             finally:
                 _stop(process)
 

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from aipaint.accounts.service import create_user
 from aipaint.app import create_app
 from aipaint.catalog.paths import MODELS_DIR
 from aipaint.catalog.service import Catalog
 from aipaint.config import Settings
+from aipaint.db import transaction
+from aipaint.runtime import Runtime
+from tests.support import fresh_database
 
 
 @pytest.fixture(scope="session")
@@ -23,18 +27,46 @@ def catalog() -> Catalog:
     return Catalog.load(MODELS_DIR)
 
 
-def make_settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, _env_file=None)
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database for the session: SQLite, or PostgreSQL if AIPAINT_TEST_DATABASE=postgres."""
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+def make_settings(data_dir: Path, database_url: str | None = None, **overrides: object) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        runninghub_api_key=None,
+        _env_file=None,
+        **overrides,  # type: ignore[arg-type]
+    )
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    """The app on the shipped catalog; tests that only read share it."""
-    return create_app(make_settings(tmp_path_factory.mktemp("data")))
+async def app(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str
+) -> AsyncIterator[FastAPI]:
+    """The app on the shipped catalog, in demo mode, its lifespan running; shared by the session."""
+    application = create_app(make_settings(tmp_path_factory.mktemp("data"), database_url))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def token(app: FastAPI) -> str:
+    runtime: Runtime = app.state.runtime
+    async with transaction(runtime.sessions) as session:
+        _, secret = await create_user(session, "tests")
+    return secret
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: FastAPI, token: str) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=headers
+    ) as http:
         yield http

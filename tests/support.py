@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
@@ -49,3 +51,27 @@ def running(
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def fresh_database(directory: Path) -> Iterator[str]:
+    """A new, empty database: SQLite in `directory`, or a PostgreSQL database of its own when
+    AIPAINT_TEST_DATABASE=postgres (PostgreSQL runs on every development and CI machine)."""
+    if os.environ.get("AIPAINT_TEST_DATABASE", "sqlite") != "postgres":
+        yield f"sqlite+aiosqlite:///{directory / 'aipaint.db'}"
+        return
+    name = f"aipaint_test_{secrets.token_hex(6)}"
+    _psql(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _psql(statement: str) -> None:
+    subprocess.run(
+        ["psql", POSTGRES_ADMIN_URL, "-q", "-c", statement], check=True, capture_output=True
+    )

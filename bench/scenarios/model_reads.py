@@ -36,7 +36,12 @@ def model_reads(ctx: Context) -> list[Figure]:
     figures: list[Figure] = []
     for mode, label in PHASES:
         result = generate_load(
-            server.url, mode, seconds=seconds, connections=connections, server_pid=server.pid
+            server.url,
+            mode,
+            token=server.token,
+            seconds=seconds,
+            connections=connections,
+            server_pid=server.pid,
         )
         figures += _figures(label, result)
     return figures

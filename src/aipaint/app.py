@@ -13,7 +13,15 @@ from aipaint.catalog.endpoints import router as catalog_router
 from aipaint.catalog.service import Catalog
 from aipaint.config import Settings, get_settings
 from aipaint.errors import install_error_handlers
+from aipaint.files.endpoints import router as files_router
 from aipaint.health.endpoints import router as health_router
+from aipaint.logging import configure_logging
+from aipaint.runtime import Runtime
+from aipaint.task.endpoints import router as task_router
+from aipaint.task.hooks import router as hooks_router
+from aipaint.task.service import TaskService
+from aipaint.uploads.endpoints import router as uploads_router
+from aipaint.worker.runner import Worker
 
 log = structlog.get_logger(__name__)
 
@@ -21,14 +29,25 @@ log = structlog.get_logger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. The catalog loads here, not lazily, so a broken catalog stops start-up."""
     settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
     catalog = Catalog.load(settings.catalog_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await Runtime.start(settings, catalog)
+        worker = Worker(runtime) if settings.worker else None
+        app.state.runtime = runtime
+        app.state.worker = worker
+        app.state.tasks = TaskService(runtime, worker.lifecycle if worker else None)
+        if worker is not None:
+            await worker.start()
         log.info("started", models=len(catalog), demo=settings.demo, version=__version__)
-        if settings.demo:
-            log.warning("demo_mode", reason="no RunningHub API key is set")
-        yield
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await worker.stop()
+            await runtime.stop()
 
     app = FastAPI(
         title="aipaint",
@@ -39,6 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.catalog = catalog
     install_error_handlers(app)
+    app.state.worker = None
     app.include_router(health_router)
     app.include_router(catalog_router)
+    app.include_router(task_router)
+    app.include_router(uploads_router)
+    app.include_router(files_router)
+    app.include_router(hooks_router)
     return app

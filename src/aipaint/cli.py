@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from aipaint.accounts.cli import token_app
 from aipaint.catalog.cli import catalog_app, models_app
 from aipaint.config import get_settings
 from aipaint.logging import configure_logging
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(models_app, name="models")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(token_app, name="token")
 app.command()(simulator)
 
 

@@ -31,6 +31,35 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    # Signs webhook URLs and file links; generated into the data dir when not given.
+    secret_key: SecretStr | None = None
+    # The worker (submission, tracking, archival) runs inside `aipaint serve` unless turned off.
+    worker: bool = True
+    worker_concurrency: int = Field(default=8, ge=1)
+    sweep_interval_s: float = Field(default=5.0, gt=0)
+    # Tracking: adaptive polling between these bounds, under one budget of queries per second.
+    poll_min_s: float = Field(default=2.0, gt=0)
+    poll_max_s: float = Field(default=30.0, gt=0)
+    upstream_qps: float = Field(default=5.0, gt=0)
+    not_found_limit: int = Field(default=3, ge=1)
+    # Submission: capacity answers back off between these bounds; an uncertain submit waits
+    # this long for its webhook before it fails as submit_uncertain.
+    submit_backoff_s: float = Field(default=5.0, gt=0)
+    submit_backoff_max_s: float = Field(default=120.0, gt=0)
+    uncertain_timeout_s: float = Field(default=3600.0, gt=0)
+    # Archival: RunningHub's result links live 24 h; retries back off up to the cap.
+    link_ttl_s: float = Field(default=86400.0, gt=0)
+    archive_backoff_s: float = Field(default=2.0, gt=0)
+    archive_backoff_max_s: float = Field(default=300.0, gt=0)
+    file_link_ttl_s: float = Field(default=3600.0, gt=0)
+    # Inputs: data URIs are uploaded upstream, up to this size; these hosts skip the address
+    # check of input URLs (e.g. an intranet CDN RunningHub can reach).
+    max_data_uri_mb: float = Field(default=10.0, gt=0)
+    upload_max_mb: float = Field(default=30.0, gt=0)
+    trusted_hosts: list[str] = Field(default_factory=list)
+    # Demo mode: how much faster than RunningHub the built-in simulator runs.
+    demo_speed: float = Field(default=20.0, gt=0)
+
     @property
     def demo(self) -> bool:
         """Without a RunningHub key the service runs against the built-in simulator."""

@@ -48,10 +48,11 @@ def test_reference_holds_302_models() -> None:
 
 
 @pytest.fixture(scope="module")
-async def served(app: FastAPI) -> dict[str, dict[str, Any]]:
+async def served(app: FastAPI, token: str) -> dict[str, dict[str, Any]]:
     """Every model's schema as served over HTTP, fetched once for the module."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as http:
         listed = (await http.get("/v1/models")).json()["models"]
         assert len(listed) == 302
         documents = {}

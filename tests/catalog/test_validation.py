@@ -752,7 +752,18 @@ class TestMessages:
     def test_every_code_is_covered(self) -> None:
         covered = {code for code, *_ in ONE_ERROR_OF_EACH_CODE}
         rest = {ErrorCode.NOT_AN_OBJECT, ErrorCode.UNKNOWN_PARAM}  # no label: tested below
-        assert covered | rest == set(ErrorCode)
+        # Raised when a task's inputs are checked (addresses, data URIs), not by validation.
+        inputs = {ErrorCode.UNSAFE_URL, ErrorCode.INVALID_FILE}
+        assert covered | rest | inputs == set(ErrorCode)
+
+    @pytest.mark.parametrize("code", [ErrorCode.UNSAFE_URL, ErrorCode.INVALID_FILE])
+    @pytest.mark.parametrize("lang", ["zh", "en"])
+    def test_input_codes_render_their_reason(self, code: ErrorCode, lang: Lang) -> None:
+        spec = param("p", T.IMAGE_URL)
+        error = ParamError("p", code, spec.label, None, {"reason": "private_address"})
+        message = error.render(lang)["message"]
+        assert "private_address" in message
+        assert ("参数p" if lang == "zh" else "Param p") in message
 
     @pytest.mark.parametrize(("code", "spec", "params", "index"), ONE_ERROR_OF_EACH_CODE)
     @pytest.mark.parametrize("lang", ["zh", "en"])

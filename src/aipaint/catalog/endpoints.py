@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
+from aipaint.accounts.dependencies import current_user
 from aipaint.catalog.estimates import estimate
 from aipaint.catalog.schemas import EstimateRequest
 from aipaint.catalog.service import Catalog, summary
 from aipaint.responses import JSONResponse
 
-router = APIRouter(prefix="/v1", tags=["catalog"])
+router = APIRouter(prefix="/v1", tags=["catalog"], dependencies=[Depends(current_user)])
 
 
 async def get_catalog(request: Request) -> Catalog:

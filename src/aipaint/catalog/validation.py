@@ -30,6 +30,8 @@ class ErrorCode(StrEnum):
     INVALID_URL = "invalid_url"
     FILE_TOO_LARGE = "file_too_large"
     UNSUPPORTED_FORMAT = "unsupported_format"
+    UNSAFE_URL = "unsafe_url"
+    INVALID_FILE = "invalid_file"
 
 
 _MESSAGES: dict[ErrorCode, Text] = {
@@ -71,6 +73,13 @@ _MESSAGES: dict[ErrorCode, Text] = {
     ErrorCode.UNSUPPORTED_FORMAT: Text(
         zh="{label}的格式 {actual} 不受支持，可用格式：{allowed}。",
         en="{label} has format {actual}, which is not accepted; accepted: {allowed}.",
+    ),
+    ErrorCode.UNSAFE_URL: Text(
+        zh="{label}的链接指向非公网地址，已拒绝（{reason}）。",
+        en="{label} points at an address that is not public and was refused ({reason}).",
+    ),
+    ErrorCode.INVALID_FILE: Text(
+        zh="{label}的文件无法使用：{reason}。", en="{label} cannot be used: {reason}."
     ),
 }
 _EXPECTED: dict[ParamType, Text] = {

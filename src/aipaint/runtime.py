@@ -1,0 +1,107 @@
+"""Everything a running aipaint process holds: database, upstream client, storage, worker.
+
+`Runtime.start` builds it from the settings (starting the built-in simulator in demo mode) and
+`stop` releases it; the app keeps one on `app.state.runtime`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from aipaint.catalog.service import Catalog
+from aipaint.config import Settings
+from aipaint.db import create_engine, database_url, migrate, session_factory
+from aipaint.kit.netguard import UrlGuard
+from aipaint.kit.ratelimit import TokenBucket
+from aipaint.simulator.app import SimulatorServer
+from aipaint.simulator.settings import DEMO_KEY, SimulatorSettings
+from aipaint.storage import Storage, storage_from_url
+from aipaint.task.events import TaskEvents
+from aipaint.upstream import RunningHubClient
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    catalog: Catalog
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    storage: Storage
+    upstream: RunningHubClient
+    downloads: httpx.AsyncClient
+    guard: UrlGuard
+    secret: bytes
+    events: TaskEvents = field(default_factory=TaskEvents)
+    budget: TokenBucket = field(default_factory=lambda: TokenBucket(5.0))
+    simulator: SimulatorServer | None = None
+    upstream_limit: int = 1
+
+    @classmethod
+    async def start(cls, settings: Settings, catalog: Catalog) -> Runtime:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(database_url(settings))
+        await migrate(engine)
+        simulator = None
+        base_url = settings.runninghub_base_url
+        key = settings.runninghub_api_key.get_secret_value() if settings.runninghub_api_key else ""
+        if settings.demo:
+            simulator = SimulatorServer(
+                SimulatorSettings(speed=settings.demo_speed), catalog=catalog
+            ).start()
+            base_url, key = simulator.url, DEMO_KEY
+            log.warning("demo_mode", simulator=simulator.url, reason="no RunningHub API key is set")
+        upstream_host = urlsplit(base_url).netloc
+        runtime = cls(
+            settings=settings,
+            catalog=catalog,
+            engine=engine,
+            sessions=session_factory(engine),
+            storage=storage_from_url(settings.storage_url or str(settings.data_dir / "files")),
+            upstream=RunningHubClient(base_url, key),
+            downloads=httpx.AsyncClient(
+                timeout=httpx.Timeout(connect=10, read=60, write=60, pool=30),
+                follow_redirects=True,
+            ),
+            # Files RunningHub itself hands out (upload links) are safe to pass back to it.
+            guard=UrlGuard(trusted=[upstream_host, *settings.trusted_hosts]),
+            secret=_secret(settings),
+            budget=TokenBucket(settings.upstream_qps),
+            simulator=simulator,
+        )
+        return runtime
+
+    async def stop(self) -> None:
+        await self.upstream.aclose()
+        await self.downloads.aclose()
+        await self.engine.dispose()
+        if self.simulator is not None:
+            self.simulator.stop()
+
+    def sign(self, purpose: str, value: str) -> str:
+        message = f"{purpose}:{value}".encode()
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:32]
+
+    def verify(self, purpose: str, value: str, signature: str) -> bool:
+        return hmac.compare_digest(self.sign(purpose, value), signature)
+
+
+def _secret(settings: Settings) -> bytes:
+    """The signing secret: from the settings, else generated once into the data dir."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    path: Path = settings.data_dir / "secret.key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()

@@ -1,0 +1,105 @@
+"""HTTP routes of tasks: create, read, list, follow (SSE), cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from aipaint.accounts.dependencies import CurrentUser
+from aipaint.task.schemas import TaskCreate, TaskList, TaskRead
+from aipaint.task.service import TaskService
+from aipaint.task.state import Status
+
+router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+# An SSE stream re-reads its task at least this often, and sends a comment to keep proxies open.
+SSE_REFRESH_S = 1.0
+SSE_KEEPALIVE_S = 15.0
+
+
+def get_service(request: Request) -> TaskService:
+    service: TaskService = request.app.state.tasks
+    return service
+
+
+Service = Annotated[TaskService, Depends(get_service)]
+
+
+@router.post("", status_code=202, summary="Create a task (validated, then queued for RunningHub)")
+async def create_task(
+    body: TaskCreate,
+    who: CurrentUser,
+    service: Service,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> TaskRead:
+    task, new = await service.create(who, body, idempotency_key)
+    if not new:
+        response.headers["Idempotent-Replayed"] = "true"
+    return service.read(task)
+
+
+@router.get("/{task_id}", summary="One task")
+async def get_task(task_id: str, who: CurrentUser, service: Service) -> TaskRead:
+    return service.read(await service.get(who, task_id))
+
+
+@router.get("", summary="Tasks, newest first, with cursor pagination")
+async def list_tasks(
+    who: CurrentUser,
+    service: Service,
+    status: Annotated[Status | None, Query()] = None,
+    model: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> TaskList:
+    tasks, next_cursor = await service.page(
+        who, status=status.value if status else None, model=model, limit=limit, cursor=cursor
+    )
+    return service.list(tasks, next_cursor)
+
+
+@router.post("/{task_id}/cancel", summary="Cancel a task that has not finished")
+async def cancel_task(task_id: str, who: CurrentUser, service: Service) -> TaskRead:
+    return service.read(await service.cancel(who, task_id))
+
+
+@router.get(
+    "/{task_id}/events",
+    summary="Server-Sent Events: the task JSON on every change; ends at a final status",
+    response_class=StreamingResponse,
+)
+async def task_events(task_id: str, who: CurrentUser, service: Service) -> StreamingResponse:
+    await service.get(who, task_id)  # 404 for a task the caller may not see
+    return StreamingResponse(
+        _stream(service, who, task_id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _stream(service: TaskService, who: CurrentUser, task_id: str) -> AsyncIterator[str]:
+    events = service.rt.events
+    last_version = -1
+    quiet = 0.0
+    with events.subscribe(task_id) as changed:
+        while True:
+            changed.clear()
+            task = await service.get(who, task_id)
+            if task.version != last_version:
+                last_version = task.version
+                body = service.read(task).model_dump_json()
+                yield f"id: {task.version}\nevent: task\ndata: {body}\n\n"
+                quiet = 0.0
+                if Status(task.status).is_final:
+                    return
+            elif quiet >= SSE_KEEPALIVE_S:
+                yield ": keep-alive\n\n"
+                quiet = 0.0
+            try:
+                await asyncio.wait_for(changed.wait(), SSE_REFRESH_S)
+            except TimeoutError:
+                quiet += SSE_REFRESH_S

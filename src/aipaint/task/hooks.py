@@ -1,0 +1,77 @@
+"""The receiver of RunningHub's webhooks.
+
+RunningHub signs nothing, so the URL carries an unguessable per-task signature; a call without
+the right one is refused. The body is only a hint: the task is confirmed with a query, through
+the same job that polls it. The answer is immediate, so RunningHub never times out and retries.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from aipaint.db import transaction
+from aipaint.errors import AipaintError
+from aipaint.i18n import Text
+from aipaint.runtime import Runtime
+from aipaint.task import repository
+from aipaint.task.jobs import POLL
+from aipaint.task.state import Status
+from aipaint.worker.runner import Worker
+
+log = structlog.get_logger(__name__)
+router = APIRouter(tags=["webhooks"])
+
+
+class HookNotFound(AipaintError):
+    """An unknown task or a wrong signature: both answer alike, so neither can be probed."""
+
+    status_code = 404
+    code = "not_found"
+
+    def __init__(self) -> None:
+        super().__init__(Text(zh="未找到。", en="Not found."))
+
+
+@router.post("/hooks/runninghub/{task_id}/{signature}", status_code=202, include_in_schema=False)
+async def runninghub_webhook(task_id: str, signature: str, request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    if not runtime.verify("hook", task_id, signature):
+        log.warning("webhook_forged", task_id=task_id)
+        raise HookNotFound()
+    upstream_id = _upstream_task_id(await request.body())
+    async with transaction(runtime.sessions) as session:
+        task = await repository.get_for_update(session, task_id)
+        if task is None:
+            raise HookNotFound()
+        if task.upstream_task_id is None and upstream_id and task.status == Status.PENDING:
+            # An uncertain submit did land: remember which task it became; `poll` confirms it.
+            task.upstream_hint = upstream_id
+    log.info("webhook_received", task_id=task_id, upstream_task_id=upstream_id)
+    worker: Worker | None = request.app.state.worker
+    if worker is not None:
+        await worker.queue.enqueue(POLL, task_id)
+    return JSONResponse({"received": True}, status_code=202)
+
+
+def _upstream_task_id(body: bytes) -> str | None:
+    """RunningHub's task id from any of the shapes a TASK_END webhook may take."""
+    try:
+        payload: Any = json.loads(body or b"null")
+    except ValueError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    task_id = payload.get("taskId") or payload.get("task_id")
+    if task_id is None and isinstance(payload.get("eventData"), str):
+        try:
+            inner = json.loads(payload["eventData"])
+        except ValueError:
+            inner = None
+        if isinstance(inner, dict):
+            task_id = inner.get("taskId")
+    return str(task_id) if task_id else None

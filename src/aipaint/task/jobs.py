@@ -1,0 +1,443 @@
+"""The worker's jobs: dispatch (submit), poll (track) and archive, plus the recovery sweep.
+
+Every job reads the task from the database, acts, and writes the outcome through the one state
+machine (`state.apply`). Jobs are idempotent, so running one twice — after a crash, or because a
+webhook and a timer both asked — does no harm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from datetime import timedelta
+
+import httpx
+import structlog
+
+from aipaint.db import transaction
+from aipaint.kit.ratelimit import TokenBucket
+from aipaint.models import Output, Task
+from aipaint.models.base import utc_now
+from aipaint.runtime import Runtime
+from aipaint.task import repository
+from aipaint.task.state import (
+    Archived,
+    Canceled,
+    Event,
+    Failed,
+    Status,
+    Submitted,
+    UpstreamReport,
+    apply,
+)
+from aipaint.upstream import (
+    ErrorKind,
+    SubmitUncertain,
+    TaskStatus,
+    UpstreamError,
+    UpstreamNotFound,
+)
+from aipaint.worker.queue import Job, JobQueue
+
+log = structlog.get_logger(__name__)
+
+DISPATCH, POLL, ARCHIVE = "task.dispatch", "task.poll", "task.archive"
+# The dispatcher is one job for all pending tasks; this is its queue key.
+ALL = "*"
+# Nominal seconds a task of each output type takes upstream: the polling cadence follows it.
+EXPECTED_S = {"image": 20.0, "video": 150.0, "audio": 30.0, "text": 6.0, "3d": 120.0}
+# Where the capacity family lands: keep the task pending and try later.
+_WAIT_KINDS = {
+    ErrorKind.CAPACITY,
+    ErrorKind.RATE_LIMITED,
+    ErrorKind.UNAVAILABLE,
+    ErrorKind.TRANSIENT,
+}
+
+
+class Lifecycle:
+    def __init__(self, runtime: Runtime, queue: JobQueue) -> None:
+        self.rt = runtime
+        self.queue = queue
+        self.settings = runtime.settings
+        self.link_ttl = timedelta(seconds=runtime.settings.link_ttl_s)
+        self._in_flight: set[str] = set()
+        self._budget: TokenBucket = runtime.budget
+
+    @property
+    def jobs(self) -> dict[str, Job]:
+        return {DISPATCH: self.dispatch, POLL: self.poll, ARCHIVE: self.archive}
+
+    # --- saving through the state machine -------------------------------------------------------
+
+    async def save(
+        self, task_id: str, change: Callable[[Task], bool | None], *, check_at: float | None = None
+    ) -> Task | None:
+        """Load the task (locked), let `change` edit it, commit, and tell its watchers."""
+        async with transaction(self.rt.sessions) as session:
+            task = await repository.get_for_update(session, task_id)
+            if task is None:
+                return None
+            changed = change(task)
+            if check_at is not None and not Status(task.status).is_final:
+                task.next_check_at = utc_now() + timedelta(seconds=check_at)
+        if changed:
+            self.rt.events.publish(task_id)
+        return task
+
+    async def event(self, task_id: str, event: Event) -> Task | None:
+        now = utc_now()
+        return await self.save(
+            task_id, lambda task: apply(task, event, now, link_ttl=self.link_ttl)
+        )
+
+    # --- dispatch: submit pending tasks while upstream slots are free ---------------------------
+
+    async def dispatch(self, _: str = ALL) -> None:
+        async with transaction(self.rt.sessions) as session:
+            used = await repository.upstream_slots_used(session)
+            free = self.rt.upstream_limit - used
+            due = await repository.next_pending(session, utc_now(), max(free, 0))
+        if free <= 0 or not due:
+            return
+        results = await asyncio.gather(*(self._submit(task_id) for task_id in due))
+        if any(results):
+            # Slots or the queue changed; look again (merged with any dispatch already waiting).
+            await self.queue.enqueue(DISPATCH, ALL, delay=0.0)
+
+    async def _submit(self, task_id: str) -> bool:
+        """Submit one pending task; True when it left the pending queue."""
+        now = utc_now()
+        go = False
+
+        def start(task: Task) -> bool:
+            nonlocal go
+            if task.status != Status.PENDING or task.submit_started_at is not None:
+                return False
+            if task.cancel_requested:
+                return apply(task, Canceled(), now, link_ttl=self.link_ttl)
+            # Committed before the call: from here on, a crash leaves a task that may exist.
+            task.submit_started_at = now
+            task.submit_attempts += 1
+            go = True
+            return True
+
+        task = await self.save(task_id, start)
+        if task is None or not go:
+            return False
+        self._in_flight.add(task_id)
+        try:
+            accepted = await self.rt.upstream.submit(
+                task.model, task.params, webhook_url=self.hook_url(task_id)
+            )
+        except SubmitUncertain as uncertain:
+            await self._uncertain(task_id, uncertain)
+            return True
+        except UpstreamError as error:
+            return await self._refused(task_id, error)
+        finally:
+            self._in_flight.discard(task_id)
+        done = await self.event(task_id, Submitted(accepted.task_id, accepted.status))
+        log.info("task_submitted", task_id=task_id, upstream_task_id=accepted.task_id)
+        if accepted.status is TaskStatus.SUCCEEDED:
+            await self.event(task_id, UpstreamReport(accepted.status, accepted.results))
+        if done is not None and done.cancel_requested:
+            await self.event(task_id, Canceled())
+        await self.queue.enqueue(POLL, task_id, delay=self._poll_delay(done))
+        return True
+
+    async def _refused(self, task_id: str, error: UpstreamError) -> bool:
+        if error.kind in _WAIT_KINDS:
+            # Queue, don't reject: the task stays pending and waits its turn.
+            attempts = 0
+
+            def back_off(task: Task) -> bool:
+                nonlocal attempts
+                task.submit_started_at = None
+                attempts = task.submit_attempts
+                return True
+
+            delay = self._backoff(attempts + 1, error.retry_after)
+            await self.save(task_id, back_off, check_at=delay)
+            log.info(
+                "task_submit_deferred", task_id=task_id, code=error.upstream_code, delay_s=delay
+            )
+            await self.queue.enqueue(DISPATCH, ALL, delay=delay)
+            return False
+        await self.event(
+            task_id, Failed(error.code, error.message.en, upstream_code=error.upstream_code)
+        )
+        log.info("task_refused", task_id=task_id, code=error.upstream_code)
+        return True
+
+    async def _uncertain(self, task_id: str, uncertain: SubmitUncertain) -> None:
+        if self.settings.public_url:
+            # The webhook URL carries our task id: if the task did land, its webhook names it.
+            now = utc_now()
+
+            def wait(task: Task) -> bool:
+                task.uncertain_since = task.uncertain_since or now
+                return True
+
+            await self.save(task_id, wait, check_at=self.settings.uncertain_timeout_s)
+            log.warning("task_submit_uncertain_waiting", task_id=task_id)
+            await self.queue.enqueue(POLL, task_id, delay=self.settings.uncertain_timeout_s)
+            return
+        await self._fail_uncertain(task_id, uncertain.params_digest)
+
+    async def _fail_uncertain(self, task_id: str, digest: str | None = None) -> None:
+        async with transaction(self.rt.sessions) as session:
+            task = await repository.get(session, task_id)
+            started = task.submit_started_at if task else None
+        details = {
+            "model": task.model if task else None,
+            "submitted_at": started.isoformat() if started else None,
+            "params_sha256": digest,
+            "hint": "The task may exist on RunningHub: look for it in the RunningHub call records "
+            "at that time before submitting it again.",
+        }
+        await self.event(
+            task_id,
+            Failed(
+                "submit_uncertain",
+                "RunningHub may or may not have accepted the task; it was not resubmitted.",
+                details=details,
+            ),
+        )
+
+    # --- poll: follow a task upstream ----------------------------------------------------------
+
+    async def poll(self, task_id: str) -> None:
+        async with transaction(self.rt.sessions) as session:
+            task = await repository.get(session, task_id)
+        if task is None or Status(task.status).is_final:
+            return
+        if task.status == Status.PENDING and task.upstream_task_id is None:
+            await self._reconcile(task)
+            return
+        if task.upstream_status == TaskStatus.SUCCEEDED:
+            await self.queue.enqueue(ARCHIVE, task_id)
+            return
+        assert task.upstream_task_id is not None
+        await self._budget.acquire()
+        try:
+            state = await self.rt.upstream.query(task.upstream_task_id)
+        except UpstreamNotFound:
+            await self._not_found(task_id)
+            return
+        except UpstreamError as error:
+            await self._query_failed(task_id, error)
+            return
+        report = UpstreamReport(
+            state.status, state.results, state.usage, state.error_code, state.error_message
+        )
+        updated = await self.event(task_id, report)
+        if updated is None or Status(updated.status).is_final:
+            await self.queue.enqueue(DISPATCH, ALL)
+            return
+        if updated.upstream_status == TaskStatus.SUCCEEDED:
+            await self.queue.enqueue(DISPATCH, ALL)  # its upstream slot is free
+            await self.queue.enqueue(ARCHIVE, task_id)
+            return
+        delay = self._poll_delay(updated)
+        await self.save(task_id, lambda t: False, check_at=delay)
+        await self.queue.enqueue(POLL, task_id, delay=delay)
+
+    async def _reconcile(self, task: Task) -> None:
+        """A pending task: submitted by a crashed process, or waiting on an uncertain submit."""
+        if task.submit_started_at is None:
+            await self.queue.enqueue(DISPATCH, ALL)
+            return
+        if task.id in self._in_flight:
+            return
+        if task.upstream_hint is not None:
+            await self.adopt(task.id, task.upstream_hint)
+            return
+        if not self.settings.public_url:
+            await self._fail_uncertain(task.id)
+            return
+        since = task.uncertain_since or task.submit_started_at
+        deadline = since + timedelta(seconds=self.settings.uncertain_timeout_s)
+        if utc_now() >= deadline:
+            await self._fail_uncertain(task.id)
+            return
+        if task.uncertain_since is None:
+
+            def mark(t: Task) -> bool:
+                t.uncertain_since = since
+                return True
+
+            await self.save(task.id, mark)
+        wait = (deadline - utc_now()).total_seconds()
+        await self.save(task.id, lambda t: False, check_at=wait)
+        await self.queue.enqueue(POLL, task.id, delay=wait)
+
+    async def adopt(self, task_id: str, upstream_task_id: str) -> None:
+        """A webhook named the upstream task of an uncertain submit: confirm it, then track it."""
+        try:
+            state = await self.rt.upstream.query(upstream_task_id)
+        except UpstreamError as error:
+            log.warning("task_adopt_failed", task_id=task_id, code=error.upstream_code)
+            return
+        await self.event(task_id, Submitted(upstream_task_id, state.status))
+        log.info("task_adopted", task_id=task_id, upstream_task_id=upstream_task_id)
+        await self.queue.enqueue(POLL, task_id)
+
+    async def _not_found(self, task_id: str) -> None:
+        limit = self.settings.not_found_limit
+
+        def count(task: Task) -> bool:
+            task.not_found_count += 1
+            if task.not_found_count >= limit:
+                message = f"RunningHub answered 'task not found' {limit} times in a row."
+                return apply(
+                    task, Failed("upstream_not_found", message), utc_now(), link_ttl=self.link_ttl
+                )
+            return True
+
+        task = await self.save(task_id, count, check_at=self.settings.poll_min_s)
+        if task is not None and not Status(task.status).is_final:
+            await self.queue.enqueue(POLL, task_id, delay=self.settings.poll_min_s)
+        else:
+            await self.queue.enqueue(DISPATCH, ALL)
+
+    async def _query_failed(self, task_id: str, error: UpstreamError) -> None:
+        failures = 0
+
+        def count(task: Task) -> bool:
+            nonlocal failures
+            task.query_failures += 1
+            failures = task.query_failures
+            return True
+
+        # Never given up while unanswered: a long outage only stretches the interval.
+        await self.save(task_id, count)
+        delay = self._backoff(failures, error.retry_after, cap=self.settings.poll_max_s)
+        await self.save(task_id, lambda t: False, check_at=delay)
+        log.info("task_query_failed", task_id=task_id, code=error.upstream_code, delay_s=delay)
+        await self.queue.enqueue(POLL, task_id, delay=delay)
+
+    # --- archive: stream every output into our storage -----------------------------------------
+
+    async def archive(self, task_id: str) -> None:
+        async with transaction(self.rt.sessions) as session:
+            task = await repository.get(session, task_id)
+        if task is None or Status(task.status).is_final:
+            return
+        pending = [o for o in task.outputs if not o.archived]
+        failures = await asyncio.gather(*(self._archive_one(task, o) for o in pending))
+        if not any(failures):
+            updated = await self.event(task_id, Archived())
+            if updated is not None:
+                log.info("task_archived", task_id=task_id, status=updated.status)
+            return
+        expired = [o for o in pending if o.source_expires_at and o.source_expires_at <= utc_now()]
+        if expired:
+            message = "An output could not be archived before RunningHub's link expired."
+            await self.event(task_id, Failed("archive_failed", message))
+            return
+        attempts = max(o.archive_attempts for o in pending) + 1
+        delay = self._backoff(
+            attempts,
+            None,
+            base=self.settings.archive_backoff_s,
+            cap=self.settings.archive_backoff_max_s,
+        )
+        await self.save(task_id, lambda t: False, check_at=delay)
+        await self.queue.enqueue(ARCHIVE, task_id, delay=delay)
+
+    async def _archive_one(self, task: Task, output: Output) -> bool:
+        """Stream one output into storage; True when it failed (and will be retried)."""
+        assert output.source_url is not None
+        key = f"tasks/{task.id}/{output.index}.{output.type}"
+        try:
+            async with self.rt.downloads.stream("GET", output.source_url) as response:
+                response.raise_for_status()
+                content_type = response.headers.get("content-type", "application/octet-stream")
+                stored = await self.rt.storage.put(
+                    key, response.aiter_bytes(1 << 16), content_type=content_type
+                )
+        except (httpx.HTTPError, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+
+            def count(t: Task) -> bool:
+                for o in t.outputs:
+                    if o.index == output.index:
+                        o.archive_attempts += 1
+                        o.archive_error = error
+                return True
+
+            await self.save(task.id, count)
+            log.warning("output_archive_failed", task_id=task.id, index=output.index, error=error)
+            return True
+
+        def record(t: Task) -> bool:
+            for o in t.outputs:
+                if o.index == output.index:
+                    o.storage_key = stored.key
+                    o.sha256 = stored.sha256
+                    o.bytes = stored.size
+                    o.content_type = stored.content_type
+                    o.archived = True
+                    o.archive_error = None
+            t.version += 1
+            return True
+
+        await self.save(task.id, record)
+        return False
+
+    # --- recovery -------------------------------------------------------------------------------
+
+    async def sweep(self, limit: int = 500) -> int:
+        """Enqueue the right job for every unfinished task whose next check is due.
+
+        Run at start-up (every unfinished task is due then) and periodically, so that nothing
+        depends on an in-memory timer surviving.
+        """
+        async with transaction(self.rt.sessions) as session:
+            rows = await repository.due(session, utc_now(), limit)
+        for task_id, waiting_for_slot in rows:
+            # A pending task waiting for a slot is the dispatcher's; every other one (tracked
+            # upstream, archiving, or caught mid-submit by a crash) is looked at by `poll`.
+            if not waiting_for_slot:
+                await self.queue.enqueue(POLL, task_id)
+        await self.queue.enqueue(DISPATCH, ALL)
+        return len(rows)
+
+    # --- timing --------------------------------------------------------------------------------
+
+    def hook_url(self, task_id: str) -> str | None:
+        base = self.settings.public_url
+        if not base:
+            return None
+        return f"{base.rstrip('/')}/hooks/runninghub/{task_id}/{self.rt.sign('hook', task_id)}"
+
+    def _poll_delay(self, task: Task | None) -> float:
+        """Soon after submit, then slower; long for video, longer still when webhooks are on."""
+        settings = self.settings
+        if task is None:
+            return settings.poll_min_s
+        spec_type = self.rt.catalog.get(task.model).output_type if task.model else "image"
+        expected = EXPECTED_S.get(spec_type, 30.0)
+        start = task.submitted_at or task.created_at
+        elapsed = (utc_now() - start).total_seconds()
+        delay = 0.2 * elapsed + 0.05 * expected
+        ceiling = settings.poll_max_s * (4 if settings.public_url else 1)
+        return min(max(delay, settings.poll_min_s), ceiling)
+
+    def _backoff(
+        self,
+        attempt: int,
+        retry_after: float | None,
+        *,
+        base: float | None = None,
+        cap: float | None = None,
+    ) -> float:
+        base = self.settings.submit_backoff_s if base is None else base
+        cap = self.settings.submit_backoff_max_s if cap is None else cap
+        if retry_after is not None:
+            return min(max(retry_after, base), cap)
+        exponent = min(max(attempt - 1, 0), 16)
+        # Jitter, so that tasks deferred together do not all come back in the same instant.
+        return min(cap, base * 2.0**exponent * random.uniform(0.5, 1.5))

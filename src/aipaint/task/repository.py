@@ -1,0 +1,122 @@
+"""Every SQL statement about tasks, outputs and the upload cache."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aipaint.models import Output, Task, Upload
+
+ACTIVE_UPSTREAM = ("queued", "running")
+
+
+async def add(session: AsyncSession, task: Task) -> None:
+    session.add(task)
+    await session.flush()
+
+
+async def get(session: AsyncSession, task_id: str) -> Task | None:
+    return await session.get(Task, task_id, populate_existing=True)
+
+
+async def get_for_update(session: AsyncSession, task_id: str) -> Task | None:
+    """The task, locked for this transaction where the database can (PostgreSQL)."""
+    result = await session.execute(
+        select(Task)
+        .where(Task.id == task_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def by_idempotency_key(session: AsyncSession, user_id: str, key: str) -> Task | None:
+    result = await session.execute(
+        select(Task).where(Task.user_id == user_id, Task.idempotency_key == key)
+    )
+    return result.scalar_one_or_none()
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    user_id: str | None,
+    status: str | None,
+    model: str | None,
+    before: str | None,
+    limit: int,
+) -> list[Task]:
+    """Newest first (ids sort by creation time); `before` is the last id of the previous page."""
+    query = select(Task).order_by(Task.id.desc()).limit(limit)
+    if user_id is not None:
+        query = query.where(Task.user_id == user_id)
+    if status is not None:
+        query = query.where(Task.status == status)
+    if model is not None:
+        query = query.where(Task.model == model)
+    if before is not None:
+        query = query.where(Task.id < before)
+    return list((await session.execute(query)).scalars())
+
+
+async def upstream_slots_used(session: AsyncSession) -> int:
+    """Tasks that hold an upstream slot: running there, or whose submit may have landed."""
+    query = (
+        select(func.count())
+        .select_from(Task)
+        .where(
+            Task.status.in_(("pending", "queued", "running")),
+            or_(Task.upstream_status.in_(ACTIVE_UPSTREAM), Task.submit_started_at.is_not(None)),
+        )
+    )
+    return int((await session.execute(query)).scalar_one())
+
+
+async def due(session: AsyncSession, now: datetime, limit: int) -> list[tuple[str, bool]]:
+    """(task id, waiting for a slot?) of unfinished tasks whose next check is due, oldest first."""
+    query = (
+        select(Task.id, Task.status, Task.submit_started_at)
+        .where(
+            Task.status.in_(("pending", "queued", "running")),
+            or_(Task.next_check_at.is_(None), Task.next_check_at <= now),
+        )
+        .order_by(Task.id)
+        .limit(limit)
+    )
+    return [
+        (row[0], row[1] == "pending" and row[2] is None) for row in await session.execute(query)
+    ]
+
+
+async def next_pending(session: AsyncSession, now: datetime, limit: int) -> list[str]:
+    """Pending tasks due for a submit and not in flight, oldest first: the submit queue."""
+    query = (
+        select(Task.id)
+        .where(
+            Task.status == "pending",
+            Task.submit_started_at.is_(None),
+            or_(Task.next_check_at.is_(None), Task.next_check_at <= now),
+        )
+        .order_by(Task.id)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def output(session: AsyncSession, task_id: str, index: int) -> Output | None:
+    result = await session.execute(
+        select(Output).where(Output.task_id == task_id, Output.index == index)
+    )
+    return result.scalar_one_or_none()
+
+
+async def cached_upload(session: AsyncSession, sha256: str, now: datetime) -> Upload | None:
+    upload = await session.get(Upload, sha256)
+    return upload if upload is not None and upload.expires_at > now else None
+
+
+async def save_upload(session: AsyncSession, upload: Upload) -> None:
+    await session.merge(upload)
+    await session.flush()

@@ -1,0 +1,55 @@
+"""Request and answer shapes of the tasks API (the contract's Task JSON)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class TaskCreate(BaseModel):
+    model: str = Field(
+        min_length=1, description="Catalog model id, e.g. rhart-video/ltx-2.3/text-to-video"
+    )
+    params: dict[str, Any] = Field(default_factory=dict)
+    webhook_url: str | None = Field(default=None, max_length=2000)
+
+
+class TaskError(BaseModel):
+    code: str
+    message: str
+    upstream_code: str | None = None
+    details: dict[str, Any] | None = None
+
+
+class OutputRead(BaseModel):
+    index: int
+    type: str
+    url: str | None = Field(description="Our archived copy (signed link); null until archived")
+    source_url: str | None = Field(description="RunningHub's link; expires 24 h after the task")
+    archived: bool
+    sha256: str | None
+    bytes: int | None
+    node_id: str | None
+    text: str | None
+
+
+class TaskRead(BaseModel):
+    id: str
+    model: str
+    params: dict[str, Any]
+    status: str
+    upstream_task_id: str | None
+    error: TaskError | None
+    outputs: list[OutputRead]
+    usage: dict[str, Any] | None
+    webhook_url: str | None
+    created_at: datetime
+    submitted_at: datetime | None
+    finished_at: datetime | None
+
+
+class TaskList(BaseModel):
+    tasks: list[TaskRead]
+    next_cursor: str | None

@@ -1,0 +1,290 @@
+"""Tasks as the API sees them: create (validated, idempotent), read, list, cancel."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from aipaint.accounts.service import Principal
+from aipaint.catalog.errors import ParamsInvalid
+from aipaint.catalog.schemas import ModelSpec, ParamSpec
+from aipaint.catalog.urls import parse_data_uri
+from aipaint.catalog.validation import ErrorCode, ParamError
+from aipaint.db import transaction
+from aipaint.errors import AipaintError
+from aipaint.i18n import Text
+from aipaint.kit.ids import new_id
+from aipaint.kit.netguard import UnsafeUrl
+from aipaint.models import Output, Task
+from aipaint.models.base import utc_now
+from aipaint.runtime import Runtime
+from aipaint.task import repository
+from aipaint.task.jobs import ALL, DISPATCH, Lifecycle
+from aipaint.task.schemas import OutputRead, TaskCreate, TaskError, TaskList, TaskRead
+from aipaint.task.state import Canceled, Status, apply
+from aipaint.uploads.service import UploadInvalid, upload_bytes
+
+MAX_PAGE = 100
+
+
+class TaskNotFound(AipaintError):
+    """No task with this id is visible to the caller (another user's task answers the same)."""
+
+    status_code = 404
+    code = "task_not_found"
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__(Text(zh=f"任务 {task_id} 不存在。", en=f"Task {task_id} does not exist."))
+
+
+class IdempotencyConflict(AipaintError):
+    """The Idempotency-Key was used before with a different request."""
+
+    status_code = 409
+    code = "idempotency_conflict"
+
+    def __init__(self) -> None:
+        super().__init__(
+            Text(
+                zh="该 Idempotency-Key 已用于另一个不同的请求。",
+                en="This Idempotency-Key was already used with a different request.",
+            )
+        )
+
+
+class TaskFinished(AipaintError):
+    """A finished task cannot be canceled."""
+
+    status_code = 409
+    code = "task_finished"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(
+            Text(zh=f"任务已结束（{status}），无法取消。", en=f"The task is already {status}.")
+        )
+
+
+def request_hash(body: TaskCreate) -> str:
+    canonical = json.dumps(body.model_dump(), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class TaskService:
+    def __init__(self, runtime: Runtime, lifecycle: Lifecycle | None) -> None:
+        self.rt = runtime
+        self.lifecycle = lifecycle
+
+    async def create(
+        self, who: Principal, body: TaskCreate, idempotency_key: str | None
+    ) -> tuple[Task, bool]:
+        """The stored task and whether it is new (False: an idempotent replay)."""
+        digest = request_hash(body)
+        if idempotency_key:
+            async with transaction(self.rt.sessions) as session:
+                existing = await repository.by_idempotency_key(
+                    session, who.user_id, idempotency_key
+                )
+            if existing is not None:
+                return self._replay(existing, digest)
+        spec = self.rt.catalog.get(body.model)
+        params = self.rt.catalog.validate(body.model, body.params)
+        params = await self._inputs(spec, params)
+        task = Task(
+            id=new_id("tsk_"),
+            user_id=who.user_id,
+            model=spec.id,
+            params=params,
+            webhook_url=body.webhook_url,
+            status=Status.PENDING.value,
+            idempotency_key=idempotency_key,
+            request_hash=digest,
+            outputs=[],
+        )
+        try:
+            async with transaction(self.rt.sessions) as session:
+                await repository.add(session, task)
+        except IntegrityError:
+            # Two requests with one Idempotency-Key raced; the first one's task is the answer.
+            async with transaction(self.rt.sessions) as session:
+                existing = await repository.by_idempotency_key(
+                    session, who.user_id, idempotency_key or ""
+                )
+            if existing is None:
+                raise
+            return self._replay(existing, digest)
+        if self.lifecycle is not None:
+            await self.lifecycle.queue.enqueue(DISPATCH, ALL)
+        return task, True
+
+    def _replay(self, task: Task, digest: str) -> tuple[Task, bool]:
+        if task.request_hash != digest:
+            raise IdempotencyConflict()
+        return task, False
+
+    async def _inputs(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
+        """Check every media input: URLs must be public, data URIs become RunningHub uploads.
+
+        Data URIs never reach the task row: a base64 video in every history query would bloat
+        the database (a lesson from peers).
+        """
+        errors: list[ParamError] = []
+        result = dict(params)
+        for param, index, value in _media_values(spec, params):
+            try:
+                replaced = await self._input(param, value)
+            except UnsafeUrl as unsafe:
+                errors.append(_input_error(param, index, ErrorCode.UNSAFE_URL, unsafe.reason))
+                continue
+            except UploadInvalid as invalid:
+                errors.append(_input_error(param, index, ErrorCode.INVALID_FILE, invalid.reason))
+                continue
+            if replaced != value:
+                if index is None:
+                    result[param.name] = replaced
+                else:
+                    result[param.name] = list(result[param.name])
+                    result[param.name][index] = replaced
+        if errors:
+            raise ParamsInvalid(spec.id, errors)
+        return result
+
+    async def _input(self, param: ParamSpec, value: str) -> str:
+        data = parse_data_uri(value)
+        if data is None:
+            await self.rt.guard.check(value)
+            return value
+        limit = min(
+            param.max_size_mb or self.rt.settings.max_data_uri_mb, self.rt.settings.max_data_uri_mb
+        )
+        if data.size_mb > limit:
+            raise UploadInvalid(f"data URI over {limit:g} MB: upload the file instead")
+        payload = base64.b64decode(value.split(",", 1)[1])
+        uploaded = await upload_bytes(self.rt, payload, f"input.{data.subtype}", param=param)
+        return str(uploaded["url"])
+
+    async def get(self, who: Principal, task_id: str) -> Task:
+        async with transaction(self.rt.sessions) as session:
+            task = await repository.get(session, task_id)
+        if task is None or not (who.is_admin or task.user_id == who.user_id):
+            raise TaskNotFound(task_id)
+        return task
+
+    async def page(
+        self,
+        who: Principal,
+        *,
+        status: str | None,
+        model: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Task], str | None]:
+        limit = max(1, min(limit, MAX_PAGE))
+        async with transaction(self.rt.sessions) as session:
+            tasks = await repository.page(
+                session,
+                user_id=None if who.is_admin else who.user_id,
+                status=status,
+                model=model,
+                before=cursor,
+                limit=limit + 1,
+            )
+        more = len(tasks) > limit
+        tasks = tasks[:limit]
+        return tasks, tasks[-1].id if more else None
+
+    async def cancel(self, who: Principal, task_id: str) -> Task:
+        task = await self.get(who, task_id)
+        if Status(task.status).is_final:
+            raise TaskFinished(task.status)
+        now = utc_now()
+        link_ttl = timedelta(seconds=self.rt.settings.link_ttl_s)
+
+        def cancel(t: Task) -> bool:
+            if t.submit_started_at is not None and t.upstream_task_id is None:
+                # The submit is in flight: cancel once it returns, so its outcome is not lost.
+                t.cancel_requested = True
+                t.version += 1
+                return True
+            # RunningHub's v2 API has no cancel: we stop following the task. Work RunningHub had
+            # already started may still be billed; the docs say so.
+            return apply(t, Canceled(), now, link_ttl=link_ttl)
+
+        async with transaction(self.rt.sessions) as session:
+            locked = await repository.get_for_update(session, task_id)
+            assert locked is not None
+            if Status(locked.status).is_final:
+                raise TaskFinished(locked.status)
+            changed = cancel(locked)
+        if changed:
+            self.rt.events.publish(task_id)
+        if self.lifecycle is not None:
+            await self.lifecycle.queue.enqueue(DISPATCH, ALL)
+        return locked
+
+    # --- the contract's JSON ------------------------------------------------------------------
+
+    def read(self, task: Task) -> TaskRead:
+        return TaskRead(
+            id=task.id,
+            model=task.model,
+            params=task.params,
+            status=task.status,
+            upstream_task_id=task.upstream_task_id,
+            error=TaskError.model_validate(task.error) if task.error else None,
+            outputs=[self._output(task, output) for output in task.outputs],
+            usage=task.usage,
+            webhook_url=task.webhook_url,
+            created_at=task.created_at,
+            submitted_at=task.submitted_at,
+            finished_at=task.finished_at,
+        )
+
+    def list(self, tasks: list[Task], cursor: str | None) -> TaskList:
+        return TaskList(tasks=[self.read(task) for task in tasks], next_cursor=cursor)
+
+    def _output(self, task: Task, output: Output) -> OutputRead:
+        url = None
+        if output.archived and output.storage_key is not None:
+            url = self.file_url(task.id, output.index, output.type)
+        return OutputRead(
+            index=output.index,
+            type=output.type,
+            url=url,
+            source_url=output.source_url,
+            archived=output.archived,
+            sha256=output.sha256,
+            bytes=output.bytes,
+            node_id=output.node_id,
+            text=output.text,
+        )
+
+    def file_url(self, task_id: str, index: int, extension: str) -> str:
+        """A signed, expiring link a browser can use in <img> or <video> as it is."""
+        path = f"{task_id}/{index}.{extension}"
+        expires = int(utc_now().timestamp() + self.rt.settings.file_link_ttl_s)
+        signature = self.rt.sign("file", f"{path}:{expires}")
+        base = (self.rt.settings.public_url or "").rstrip("/")
+        return f"{base}/files/{path}?expires={expires}&sig={signature}"
+
+
+def _media_values(
+    spec: ModelSpec, params: dict[str, Any]
+) -> Iterator[tuple[ParamSpec, int | None, str]]:
+    for param in spec.params:
+        if param.type.media is None or param.name not in params:
+            continue
+        value = params[param.name]
+        if isinstance(value, list):
+            yield from ((param, index, item) for index, item in enumerate(value))
+        else:
+            yield param, None, value
+
+
+def _input_error(param: ParamSpec, index: int | None, code: ErrorCode, reason: str) -> ParamError:
+    return ParamError(param.name, code, param.label, index, {"reason": reason})

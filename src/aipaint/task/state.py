@@ -1,0 +1,199 @@
+"""The one state machine of a task. Webhooks, polling, cancel and recovery all go through `apply`.
+
+    pending ──► queued ──► running ──► (archiving) ──► succeeded
+       │           │          │
+       └───────────┴──────────┴──► failed | canceled
+
+Final states never change, and every event is idempotent: applying the same event twice leaves
+the task as once. A task is `succeeded` only when every output is in our own storage, so a
+client that sees `succeeded` can always fetch the files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from aipaint.models import Output, Task
+from aipaint.upstream import TaskResult, TaskStatus, Usage
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL
+
+
+FINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELED})
+_RANK = {Status.PENDING: 0, Status.QUEUED: 1, Status.RUNNING: 2}
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """RunningHub accepted the task."""
+
+    upstream_task_id: str
+    upstream_status: TaskStatus
+
+
+@dataclass(frozen=True)
+class UpstreamReport:
+    """What RunningHub says about the task now (from a query, confirming a webhook or a poll)."""
+
+    upstream_status: TaskStatus
+    results: list[TaskResult] = field(default_factory=list)
+    usage: Usage | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class Archived:
+    """Every output is in our storage."""
+
+
+@dataclass(frozen=True)
+class Failed:
+    code: str
+    message: str
+    upstream_code: str | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Canceled:
+    pass
+
+
+Event = Submitted | UpstreamReport | Archived | Failed | Canceled
+
+
+def apply(task: Task, event: Event, now: datetime, *, link_ttl: timedelta) -> bool:
+    """Move `task` by `event`; returns whether anything changed (the caller then saves it)."""
+    if Status(task.status).is_final:
+        return False
+    before = _snapshot(task)
+    match event:
+        case Submitted(upstream_task_id=upstream_id, upstream_status=upstream_status):
+            if task.upstream_task_id is None:
+                task.upstream_task_id = upstream_id
+                task.submitted_at = now
+            task.submit_started_at = None
+            task.uncertain_since = None
+            _upstream(task, upstream_status)
+        case UpstreamReport():
+            _report(task, event, now, link_ttl)
+        case Archived():
+            if task.upstream_status == TaskStatus.SUCCEEDED and all(
+                o.archived for o in task.outputs
+            ):
+                _finish(task, Status.SUCCEEDED, now)
+        case Failed(code=code, message=message, upstream_code=upstream_code, details=details):
+            task.error = {"code": code, "message": message, "upstream_code": upstream_code}
+            if details:
+                task.error["details"] = details
+            _finish(task, Status.FAILED, now)
+        case Canceled():
+            _finish(task, Status.CANCELED, now)
+    changed = _snapshot(task) != before
+    if changed:
+        task.version += 1
+        task.updated_at = now
+    return changed
+
+
+def _report(task: Task, report: UpstreamReport, now: datetime, link_ttl: timedelta) -> None:
+    task.query_failures = 0
+    task.not_found_count = 0
+    if report.usage is not None:
+        task.usage = {
+            "money": _text(report.usage.money),
+            "coins": _text(report.usage.coins),
+            "cost_time_s": report.usage.cost_time_s,
+            "third_party_money": _text(report.usage.third_party_money),
+        }
+    status = report.upstream_status
+    if status is TaskStatus.SUCCEEDED and not task.outputs:
+        if task.upstream_finished_at is None:
+            task.upstream_finished_at = now
+        expires = task.upstream_finished_at + link_ttl
+        task.outputs = [
+            _output(index, result, expires) for index, result in enumerate(report.results)
+        ]
+    if status is TaskStatus.FAILED:
+        task.upstream_status = status
+        task.upstream_finished_at = task.upstream_finished_at or now
+        task.error = {
+            "code": "upstream_failed",
+            "message": report.error_message or "RunningHub reported the task as failed.",
+            "upstream_code": report.error_code,
+        }
+        _finish(task, Status.FAILED, now)
+        return
+    if status is TaskStatus.CANCELED:
+        task.upstream_status = status
+        _finish(task, Status.CANCELED, now)
+        return
+    _upstream(task, status)
+
+
+def _upstream(task: Task, status: TaskStatus) -> None:
+    """Record RunningHub's status and move ours forward, never backward."""
+    if task.upstream_status == TaskStatus.SUCCEEDED:
+        return  # a late or duplicated "running" must not un-finish an upstream success
+    task.upstream_status = status.value
+    target = {
+        TaskStatus.QUEUED: Status.QUEUED,
+        TaskStatus.RUNNING: Status.RUNNING,
+        # Still ours to finish: the outputs are being archived.
+        TaskStatus.SUCCEEDED: Status.RUNNING,
+    }.get(status)
+    if target is not None and _RANK[target] > _RANK[Status(task.status)]:
+        task.status = target.value
+
+
+def _output(index: int, result: TaskResult, expires: datetime) -> Output:
+    text_only = result.url is None and result.text is not None
+    return Output(
+        index=index,
+        type=(result.output_type or ("txt" if text_only else "bin")).lower(),
+        source_url=result.url,
+        source_expires_at=expires,
+        node_id=result.node_id,
+        text=result.text,
+        # A text output is its own archive: it lives in the row.
+        archived=text_only,
+    )
+
+
+def _finish(task: Task, status: Status, now: datetime) -> None:
+    task.status = status.value
+    task.finished_at = now
+    task.next_check_at = None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _snapshot(task: Task) -> tuple[Any, ...]:
+    return (
+        task.status,
+        task.upstream_task_id,
+        task.upstream_status,
+        task.error,
+        task.usage,
+        task.submit_started_at,
+        task.uncertain_since,
+        len(task.outputs),
+        tuple(o.archived for o in task.outputs),
+    )
