@@ -59,6 +59,8 @@ async def get_file(
             raise FileNotFound() from None
         if not (who.is_admin or who.user_id == task.user_id):
             raise FileNotFound()
+    if await runtime.storage.stat(output.storage_key) is None:
+        raise FileNotFound()  # recorded but gone from storage: a 404, not a broken stream
     media_type = output.content_type or "application/octet-stream"
     path = runtime.storage.local_path(output.storage_key)
     if path is not None:

@@ -16,7 +16,7 @@ from aipaint.simulator.faults import ScriptedFault, Target, TransportFault
 from aipaint.simulator.outputs import render
 from aipaint.simulator.service import Simulator
 from aipaint.simulator.settings import Faults
-from aipaint.simulator.state import mask_key
+from aipaint.simulator.state import SimTask, SimulatorState, mask_key
 
 router = APIRouter(prefix="/simulator", tags=["simulator control"])
 _EXPIRED = (
@@ -91,11 +91,18 @@ async def stats(request: Request) -> dict[str, Any]:
     return {
         "submits_by_key": {mask_key(k): n for k, n in state.submits_by_key.items()},
         "submits": sum(state.submits_by_key.values()),
+        "peak_active_by_key": {mask_key(k): n for k, n in state.peak_active_by_key.items()},
         "tasks": len(state.tasks),
         "requests": len(state.requests),
         "faults": dict(state.faults),
         "webhooks": dict(state.webhooks),
     }
+
+
+@router.get("/tasks", summary="The truth about every task, for tests")
+async def all_tasks(request: Request) -> dict[str, Any]:
+    state = _sim(request).state
+    return {"tasks": [_truth(state, task) for task in state.tasks.values()]}
 
 
 @router.get("/tasks/{task_id}", summary="The truth about one task, for tests")
@@ -104,6 +111,10 @@ async def task_truth(task_id: str, request: Request) -> dict[str, Any]:
     task = state.tasks.get(task_id)
     if task is None:
         raise HTTPException(404)
+    return _truth(state, task)
+
+
+def _truth(state: SimulatorState, task: SimTask) -> dict[str, Any]:
     return {
         "id": task.id,
         "key": mask_key(task.key),

@@ -87,6 +87,8 @@ class Simulator:
         task = self._new_task(key, spec.id, spec.output_type, params, webhook_url, price, base_url)
         state.tasks[task.id] = task
         state.submits_by_key[key] += 1
+        active = len(state.active_tasks(key))
+        state.peak_active_by_key[key] = max(state.peak_active_by_key[key], active)
         self.webhooks.schedule(task)
         return self.task_body(task)
 

@@ -123,10 +123,19 @@ class Lifecycle:
             go = True
             return True
 
-        task = await self.save(task_id, start)
-        if task is None or not go:
-            return False
+        # In flight from before the marker is committed until the outcome is: `poll` must never
+        # take this live submit for one a crash interrupted.
         self._in_flight.add(task_id)
+        try:
+            task = await self.save(task_id, start)
+            if task is None or not go:
+                return False
+            return await self._send(task)
+        finally:
+            self._in_flight.discard(task_id)
+
+    async def _send(self, task: Task) -> bool:
+        task_id = task.id
         try:
             accepted = await self.rt.upstream.submit(
                 task.model, task.params, webhook_url=self.hook_url(task_id)
@@ -136,8 +145,6 @@ class Lifecycle:
             return True
         except UpstreamError as error:
             return await self._refused(task_id, error)
-        finally:
-            self._in_flight.discard(task_id)
         done = await self.event(task_id, Submitted(accepted.task_id, accepted.status))
         log.info("task_submitted", task_id=task_id, upstream_task_id=accepted.task_id)
         if accepted.status is TaskStatus.SUCCEEDED:
@@ -250,7 +257,7 @@ class Lifecycle:
             await self.queue.enqueue(DISPATCH, ALL)
             return
         if task.id in self._in_flight:
-            return
+            return  # a live submit of this process: its own outcome settles it
         if task.upstream_hint is not None:
             await self.adopt(task.id, task.upstream_hint)
             return
