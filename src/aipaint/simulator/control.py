@@ -95,6 +95,7 @@ async def stats(request: Request) -> dict[str, Any]:
         "tasks": len(state.tasks),
         "requests": len(state.requests),
         "faults": dict(state.faults),
+        "faults_by_call": dict(state.faults_by_call),
         "webhooks": dict(state.webhooks),
     }
 

@@ -98,6 +98,7 @@ class FaultMiddleware:
         entry["fault"] = fault
         if fault is not None:
             injector.count(fault, path=path, seq=entry["seq"])
+            injector.state.faults_by_call[f"{fault}:{call}"] += 1
         if fault == "drop":
             await _drop(send)
         elif fault == "5xx":

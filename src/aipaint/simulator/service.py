@@ -90,7 +90,8 @@ class Simulator:
         active = len(state.active_tasks(key))
         state.peak_active_by_key[key] = max(state.peak_active_by_key[key], active)
         self.webhooks.schedule(task)
-        return self.task_body(task)
+        # The answer tells the status at acceptance, however long building it took.
+        return self.task_body(task, at=task.created_at)
 
     def _price(self, model_id: str, params: dict[str, Any]) -> Decimal:
         result = estimate(self.catalog.get(model_id), params)
@@ -148,8 +149,8 @@ class Simulator:
             raise Rejected(wire.TASK_NOT_FOUND)
         return task
 
-    def task_body(self, task: SimTask) -> dict[str, Any]:
-        now = self.state.clock()
+    def task_body(self, task: SimTask, at: float | None = None) -> dict[str, Any]:
+        now = self.state.clock() if at is None else at
         return wire.task_body(task, now, self.results(task), uuid.uuid4().hex)
 
     def query_body(self, task: SimTask) -> dict[str, Any]:

@@ -83,6 +83,7 @@ class SimulatorState:
         # The most tasks a key ever had in flight at once: proves a client kept to its limit.
         self.peak_active_by_key: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
+        self.faults_by_call: Counter[str] = Counter()  # "5xx:submit": transport faults per call
         self.webhooks: Counter[str] = Counter()
         self.requests: deque[dict[str, Any]] = deque(maxlen=10_000)
         self._sequence = 0

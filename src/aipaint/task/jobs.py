@@ -149,8 +149,7 @@ class Lifecycle:
         log.info("task_submitted", task_id=task_id, upstream_task_id=accepted.task_id)
         if accepted.status is TaskStatus.SUCCEEDED:
             await self.event(task_id, UpstreamReport(accepted.status, accepted.results))
-        if done is not None and done.cancel_requested:
-            await self.event(task_id, Canceled())
+        # A final status other than success is confirmed (with its reason) by the first poll.
         await self.queue.enqueue(POLL, task_id, delay=self._poll_delay(done))
         return True
 
@@ -236,9 +235,7 @@ class Lifecycle:
         except UpstreamError as error:
             await self._query_failed(task_id, error)
             return
-        report = UpstreamReport(
-            state.status, state.results, state.usage, state.error_code, state.error_message
-        )
+        report = UpstreamReport.of(state)
         updated = await self.event(task_id, report)
         if updated is None or Status(updated.status).is_final:
             await self.queue.enqueue(DISPATCH, ALL)
@@ -288,6 +285,8 @@ class Lifecycle:
             log.warning("task_adopt_failed", task_id=task_id, code=error.upstream_code)
             return
         await self.event(task_id, Submitted(upstream_task_id, state.status))
+        report = UpstreamReport.of(state)
+        await self.event(task_id, report)
         log.info("task_adopted", task_id=task_id, upstream_task_id=upstream_task_id)
         await self.queue.enqueue(POLL, task_id)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aipaint.models import Output, Task, Upload
@@ -22,7 +22,14 @@ async def get(session: AsyncSession, task_id: str) -> Task | None:
 
 
 async def get_for_update(session: AsyncSession, task_id: str) -> Task | None:
-    """The task, locked for this transaction where the database can (PostgreSQL)."""
+    """The task, locked for the rest of the transaction, as it is after every earlier commit.
+
+    PostgreSQL locks the row (FOR UPDATE). SQLite has no row locks: a no-op write first takes
+    its database write lock, so two writers of one task run one after the other, and the read
+    that follows sees the other's commit instead of overwriting it.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(update(Task).where(Task.id == task_id).values(version=Task.version))
     result = await session.execute(
         select(Task)
         .where(Task.id == task_id)

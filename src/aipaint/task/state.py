@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from aipaint.models import Output, Task
-from aipaint.upstream import TaskResult, TaskStatus, Usage
+from aipaint.upstream import TaskResult, TaskState, TaskStatus, Usage
 
 
 class Status(StrEnum):
@@ -55,6 +55,10 @@ class UpstreamReport:
     error_code: str | None = None
     error_message: str | None = None
 
+    @classmethod
+    def of(cls, state: TaskState) -> UpstreamReport:
+        return cls(state.status, state.results, state.usage, state.error_code, state.error_message)
+
 
 @dataclass(frozen=True)
 class Archived:
@@ -89,7 +93,11 @@ def apply(task: Task, event: Event, now: datetime, *, link_ttl: timedelta) -> bo
                 task.submitted_at = now
             task.submit_started_at = None
             task.uncertain_since = None
-            _upstream(task, upstream_status)
+            # A success is only taken from a report that carries its results.
+            _upstream(task, min(upstream_status, TaskStatus.RUNNING, key=_upstream_rank))
+            if task.cancel_requested:
+                # Canceled while the submit was in flight: now that it returned, it stops here.
+                _finish(task, Status.CANCELED, now)
         case UpstreamReport():
             _report(task, event, now, link_ttl)
         case Archived():
@@ -159,6 +167,10 @@ def _upstream(task: Task, status: TaskStatus) -> None:
     }.get(status)
     if target is not None and _RANK[target] > _RANK[Status(task.status)]:
         task.status = target.value
+
+
+def _upstream_rank(status: TaskStatus) -> int:
+    return {TaskStatus.QUEUED: 0, TaskStatus.RUNNING: 1}.get(status, 2)
 
 
 def _output(index: int, result: TaskResult, expires: datetime) -> Output:

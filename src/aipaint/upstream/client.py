@@ -167,8 +167,13 @@ class RunningHubClient:
             raise uncertain(exc) from exc
 
         found = business_error(data)
-        # 804/813 next to a task id say "accepted, still going": the task exists.
-        if found and not (wire.task_id and kind_of(found[0]) is ErrorKind.IN_PROGRESS):
+        # A task id next to 804/813 ("still going") or next to a final status means the task
+        # exists: it was accepted, whatever became of it since.
+        exists = wire.task_id and (
+            (found and kind_of(found[0]) is ErrorKind.IN_PROGRESS)
+            or (bool(wire.status) and normalize_status(wire.status).is_terminal)
+        )
+        if found and not exists:
             raise from_code(found[0], found[1], raw=data)
         if not wire.task_id:
             cause = UpstreamTransient("bad_response", "no taskId in the answer", raw=data)
