@@ -190,27 +190,33 @@ class Lifecycle:
             log.warning("task_submit_uncertain_waiting", task_id=task_id)
             await self.queue.enqueue(POLL, task_id, delay=self.settings.uncertain_timeout_s)
             return
-        await self._fail_uncertain(task_id, uncertain.params_digest)
+        await self._fail_uncertain(task_id, uncertain.params_digest, by_submit=True)
 
-    async def _fail_uncertain(self, task_id: str, digest: str | None = None) -> None:
-        async with transaction(self.rt.sessions) as session:
-            task = await repository.get(session, task_id)
-            started = task.submit_started_at if task else None
-        details = {
-            "model": task.model if task else None,
-            "submitted_at": started.isoformat() if started else None,
-            "params_sha256": digest,
-            "hint": "The task may exist on RunningHub: look for it in the RunningHub call records "
-            "at that time before submitting it again.",
-        }
-        await self.event(
-            task_id,
-            Failed(
-                "submit_uncertain",
-                "RunningHub may or may not have accepted the task; it was not resubmitted.",
-                details=details,
-            ),
-        )
+    async def _fail_uncertain(
+        self, task_id: str, digest: str | None = None, *, by_submit: bool = False
+    ) -> None:
+        """Fail a task whose submit may or may not have landed (by the submit itself, or by
+        recovery once a crash-interrupted submit can no longer be found)."""
+        now = utc_now()
+
+        def fail(task: Task) -> bool:
+            # Decided on the locked, current row: a submit that settled meanwhile stays settled.
+            if task.upstream_task_id is not None or task.submit_started_at is None:
+                return False
+            if task.id in self._in_flight and not by_submit:
+                return False
+            details = {
+                "model": task.model,
+                "submitted_at": task.submit_started_at.isoformat(),
+                "params_sha256": digest,
+                "hint": "The task may exist on RunningHub: look for it in the RunningHub call "
+                "records at that time before submitting it again.",
+            }
+            message = "RunningHub may or may not have accepted the task; it was not resubmitted."
+            failed = Failed("submit_uncertain", message, details=details)
+            return apply(task, failed, now, link_ttl=self.link_ttl)
+
+        await self.save(task_id, fail)
 
     # --- poll: follow a task upstream ----------------------------------------------------------
 
