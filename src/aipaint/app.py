@@ -16,6 +16,7 @@ from aipaint.errors import install_error_handlers
 from aipaint.files.endpoints import router as files_router
 from aipaint.health.endpoints import router as health_router
 from aipaint.logging import configure_logging
+from aipaint.metrics import router as metrics_router
 from aipaint.runtime import Runtime
 from aipaint.task.endpoints import router as task_router
 from aipaint.task.hooks import router as hooks_router
@@ -65,4 +66,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(uploads_router)
     app.include_router(files_router)
     app.include_router(hooks_router)
+    app.include_router(metrics_router)
     return app

@@ -20,3 +20,11 @@ async def test_openapi_docs_are_served(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     assert "/v1/models/{model_id}" in spec["paths"]
     assert "/v1/estimates" in spec["paths"]
+
+
+async def test_metrics_are_served_for_prometheus(client: httpx.AsyncClient) -> None:
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "aipaint_tasks_created_total" in response.text
+    assert "aipaint_upstream_submits_total" in response.text

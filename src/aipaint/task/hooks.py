@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from aipaint.db import transaction
 from aipaint.errors import AipaintError
 from aipaint.i18n import Text
+from aipaint.metrics import WEBHOOKS
 from aipaint.runtime import Runtime
 from aipaint.task import repository
 from aipaint.task.jobs import POLL
@@ -42,6 +43,7 @@ async def runninghub_webhook(task_id: str, signature: str, request: Request) -> 
     runtime: Runtime = request.app.state.runtime
     if not runtime.verify("hook", task_id, signature):
         log.warning("webhook_forged", task_id=task_id)
+        WEBHOOKS.labels("forged").inc()
         raise HookNotFound()
     upstream_id = _upstream_task_id(await request.body())
     async with transaction(runtime.sessions) as session:
@@ -52,6 +54,7 @@ async def runninghub_webhook(task_id: str, signature: str, request: Request) -> 
             # An uncertain submit did land: remember which task it became; `poll` confirms it.
             task.upstream_hint = upstream_id
     log.info("webhook_received", task_id=task_id, upstream_task_id=upstream_id)
+    WEBHOOKS.labels("accepted").inc()
     worker: Worker | None = request.app.state.worker
     if worker is not None:
         await worker.queue.enqueue(POLL, task_id)

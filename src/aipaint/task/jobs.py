@@ -17,6 +17,7 @@ import structlog
 
 from aipaint.db import transaction
 from aipaint.kit.ratelimit import TokenBucket
+from aipaint.metrics import ARCHIVED_BYTES, SUBMITS, TASKS_FINISHED
 from aipaint.models import Output, Task
 from aipaint.models.base import utc_now
 from aipaint.runtime import Runtime
@@ -79,7 +80,10 @@ class Lifecycle:
             task = await repository.get_for_update(session, task_id)
             if task is None:
                 return None
+            was_final = Status(task.status).is_final
             changed = change(task)
+            if not was_final and Status(task.status).is_final:
+                TASKS_FINISHED.labels(task.status).inc()
             if check_at is not None and not Status(task.status).is_final:
                 task.next_check_at = utc_now() + timedelta(seconds=check_at)
         if changed:
@@ -141,10 +145,12 @@ class Lifecycle:
                 task.model, task.params, webhook_url=self.hook_url(task_id)
             )
         except SubmitUncertain as uncertain:
+            SUBMITS.labels("uncertain").inc()
             await self._uncertain(task_id, uncertain)
             return True
         except UpstreamError as error:
             return await self._refused(task_id, error)
+        SUBMITS.labels("accepted").inc()
         done = await self.event(task_id, Submitted(accepted.task_id, accepted.status))
         log.info("task_submitted", task_id=task_id, upstream_task_id=accepted.task_id)
         if accepted.status is TaskStatus.SUCCEEDED:
@@ -164,6 +170,7 @@ class Lifecycle:
                 attempts = task.submit_attempts
                 return True
 
+            SUBMITS.labels("deferred").inc()
             delay = self._backoff(attempts + 1, error.retry_after)
             await self.save(task_id, back_off, check_at=delay)
             log.info(
@@ -171,6 +178,7 @@ class Lifecycle:
             )
             await self.queue.enqueue(DISPATCH, ALL, delay=delay)
             return False
+        SUBMITS.labels("refused").inc()
         await self.event(
             task_id, Failed(error.code, error.message.en, upstream_code=error.upstream_code)
         )
@@ -397,6 +405,7 @@ class Lifecycle:
             return True
 
         await self.save(task.id, record)
+        ARCHIVED_BYTES.inc(stored.size)
         return False
 
     # --- recovery -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from aipaint.errors import AipaintError
 from aipaint.i18n import Text
 from aipaint.kit.ids import new_id
 from aipaint.kit.netguard import UnsafeUrl
+from aipaint.metrics import TASKS_CREATED
 from aipaint.models import Output, Task
 from aipaint.models.base import utc_now
 from aipaint.runtime import Runtime
@@ -118,6 +119,7 @@ class TaskService:
             if existing is None:
                 raise
             return self._replay(existing, digest)
+        TASKS_CREATED.inc()
         if self.lifecycle is not None:
             await self.lifecycle.queue.enqueue(DISPATCH, ALL)
         return task, True
