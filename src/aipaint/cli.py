@@ -8,6 +8,7 @@ import typer
 
 from aipaint.accounts.cli import token_app
 from aipaint.catalog.cli import catalog_app, models_app
+from aipaint.client.cli import run, tasks_app
 from aipaint.config import get_settings
 from aipaint.logging import configure_logging
 from aipaint.simulator.cli import simulator
@@ -22,6 +23,8 @@ app.add_typer(models_app, name="models")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(token_app, name="token")
 app.command()(simulator)
+app.command()(run)
+app.add_typer(tasks_app, name="tasks")
 
 
 @app.command()
@@ -29,7 +32,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
 ) -> None:
-    """Start the service: API (and, as they arrive, web studio and worker) in one process."""
+    """Start the service: API and worker in one process (with the simulator in demo mode)."""
     import uvicorn
 
     settings = get_settings()

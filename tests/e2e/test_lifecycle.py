@@ -14,7 +14,12 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
+from aipaint.kit.background_server import BackgroundServer
 from tests.e2e.conftest import SECRET, Server, Simulator, server, simulator, wait_final
 from tests.support import LTX, LTX_PARAMS
 
@@ -24,10 +29,25 @@ TEXT_MODEL = "rhart-text-g-25-pro/text-to-text"
 KEY = "e2e-distinctive-runninghub-key-7"  # 32 characters, like a RunningHub key
 
 
+async def _redirect(request: Request) -> Response:
+    """A host the operator trusts, whose file answers with a redirect to a private address."""
+    return RedirectResponse("http://10.0.0.7/internal.png", status_code=302)
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Simulator, Server]]:
+def redirector() -> Iterator[BackgroundServer]:
+    app = Starlette(routes=[Route("/photo.png", _redirect, methods=["GET", "HEAD"])])
+    with BackgroundServer(app) as server_:
+        yield server_
+
+
+@pytest.fixture(scope="module")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, redirector: BackgroundServer
+) -> Iterator[tuple[Simulator, Server]]:
     tmp = tmp_path_factory.mktemp("lifecycle")
-    with simulator(tmp, key=KEY) as sim, server(tmp, sim) as aipaint:
+    trusted = f'["127.0.0.1:{redirector.port}"]'
+    with simulator(tmp, key=KEY) as sim, server(tmp, sim, AIPAINT_TRUSTED_HOSTS=trusted) as aipaint:
         yield sim, aipaint
 
 
@@ -229,6 +249,17 @@ class TestSecurity:
         assert response.status_code == 422
         [detail] = response.json()["error"]["details"]
         assert (detail["param"], detail["code"]) == ("imageUrl", "unsafe_url")
+
+    def test_a_redirect_to_a_private_address_is_refused(
+        self, http: httpx.Client, redirector: BackgroundServer
+    ) -> None:
+        url = f"{redirector.url}/photo.png"
+        params = {"imageUrl": url, "resolution": "720p", "duration": "5"}
+        response = http.post("/v1/tasks", json={"model": IMAGE_TO_VIDEO, "params": params})
+        assert response.status_code == 422
+        [detail] = response.json()["error"]["details"]
+        assert detail["code"] == "unsafe_url"
+        assert "private" in detail["message"]
 
     def test_file_urls_are_refused(self, http: httpx.Client) -> None:
         params = {"imageUrl": "file:///etc/passwd", "resolution": "720p", "duration": "5"}
