@@ -161,8 +161,11 @@ class TestIntegrity:
         (b"\xff\xd8\xff\xe0...", "upload.jpg"),
         (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "upload.webp"),
         (b"RIFF\x00\x00\x00\x00WAVEfmt ", "upload.wav"),
-        (b"\x00\x00\x00\x18ftypmp42", "upload.mp4"),
-        (b"ID3\x04", "upload.mp3"),
+        (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom\x00\x00\x00\x08free", "upload.mp4"),
+        (
+            b"ID3\x04\x00\x00\x00\x00\x00\x0a" + b"\x00" * 10 + b"\xff\xfb\x90\x64" + b"\x00" * 40,
+            "upload.mp3",
+        ),
         (b"hello", "upload.bin"),
     ],
 )

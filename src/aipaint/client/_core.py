@@ -29,6 +29,7 @@ from aipaint.client.errors import (
 )
 from aipaint.client.sse import ServerSentEvent, SSEDecoder
 from aipaint.client.types import Output, Task
+from aipaint.kit.sniff import HEAD_BYTES, sniff
 
 DEFAULT_SERVER: Final = "http://127.0.0.1:8000"
 # Uploads of large videos need a long write; reads wait for the server's answer.
@@ -48,15 +49,6 @@ RECONNECT_MAX_DELAY: Final = 5.0
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._-]+")
 _EXTENSION: Final = re.compile(r"^[A-Za-z0-9]{1,8}$")
-# Magic numbers of the media a model takes, to name an upload given as bare bytes.
-_SIGNATURES: Final = (
-    (b"\x89PNG\r\n\x1a\n", "upload.png"),
-    (b"\xff\xd8\xff", "upload.jpg"),
-    (b"GIF8", "upload.gif"),
-    (b"ID3", "upload.mp3"),
-    (b"\xff\xfb", "upload.mp3"),
-    (b"\x1a\x45\xdf\xa3", "upload.webm"),
-)
 
 
 def _user_agent() -> str:
@@ -292,14 +284,8 @@ def upload_name(file: bytes | str | os.PathLike[str], filename: str | None) -> s
         return filename
     if not isinstance(file, bytes):
         return Path(file).name
-    for signature, name in _SIGNATURES:
-        if file.startswith(signature):
-            return name
-    if file[4:8] == b"ftyp":
-        return "upload.mp4"
-    if file[:4] == b"RIFF" and file[8:12] in (b"WEBP", b"WAVE"):
-        return "upload.webp" if file[8:12] == b"WEBP" else "upload.wav"
-    return "upload.bin"
+    kind = sniff(file[:HEAD_BYTES])
+    return f"upload.{kind.extension}" if kind else "upload.bin"
 
 
 def content_type_of(filename: str) -> str:
