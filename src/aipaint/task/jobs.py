@@ -156,7 +156,10 @@ class Lifecycle:
         if accepted.status is TaskStatus.SUCCEEDED:
             await self.event(task_id, UpstreamReport(accepted.status, accepted.results))
         # A final status other than success is confirmed (with its reason) by the first poll.
-        await self.queue.enqueue(POLL, task_id, delay=self._poll_delay(done))
+        delay = self._poll_delay(done)
+        # Recorded too, so that the sweep leaves the task to its timer until then.
+        await self.save(task_id, lambda t: False, check_at=delay)
+        await self.queue.enqueue(POLL, task_id, delay=delay)
         return True
 
     async def _refused(self, task_id: str, error: UpstreamError) -> bool:
