@@ -98,8 +98,8 @@ def tasks_table(tasks: Sequence[Task]) -> Table:
     table = Table(title=title)
     # Ids are copied from here into `aipaint tasks show`: never cut; the model folds instead.
     table.add_column("id", no_wrap=True, min_width=max((len(t["id"]) for t in tasks), default=2))
-    table.add_column("model", overflow="fold")
-    table.add_column("status", no_wrap=True)
+    table.add_column("model", overflow="fold", min_width=16)
+    table.add_column("status", no_wrap=True, min_width=9)
     table.add_column("created", no_wrap=True, min_width=_TIME_WIDTH)
     table.add_column("finished", no_wrap=True, min_width=_TIME_WIDTH)
     for task in tasks:
