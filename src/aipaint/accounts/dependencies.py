@@ -11,14 +11,6 @@ from aipaint.accounts.service import Principal, authenticate, hash_token
 from aipaint.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
 # Token hash -> (caller, monotonic expiry): a token is checked against the database once a
 # minute, not on every read of a hot route.
 _CACHE: dict[str, tuple[Principal, float]] = {}
