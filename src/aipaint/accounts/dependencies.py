@@ -10,7 +10,6 @@ from fastapi import Depends, Request
 from aipaint.accounts.service import Principal, authenticate, hash_token
 from aipaint.runtime import Runtime
 
-
 # Token hash -> (caller, monotonic expiry): a token is checked against the database once a
 # minute, not on every read of a hot route.
 _CACHE: dict[str, tuple[Principal, float]] = {}
