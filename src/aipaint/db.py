@@ -5,6 +5,8 @@ The schema is Alembic's: `migrate()` brings any database to the head revision at
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -69,10 +71,29 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+# SQLite has one writer at a time; a second one would sleep in SQLite's busy handler (up to
+# 100 ms a try). Writers of one process queue on this lock instead, and wake the moment the
+# previous one commits.
+_WRITERS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session whose work commits at the end of the block, or rolls back on an exception."""
+    """A writing session: its work commits at the end of the block, or rolls back on an error."""
+    bind = sessions.kw.get("bind")
+    if isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite":
+        lock = _WRITERS.setdefault(bind.sync_engine, asyncio.Lock())
+        async with lock, sessions() as session, session.begin():
+            yield session
+        return
     async with sessions() as session, session.begin():
+        yield session
+
+
+@asynccontextmanager
+async def reading(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for reads only: it takes no write lock and commits nothing."""
+    async with sessions() as session:
         yield session
 
 

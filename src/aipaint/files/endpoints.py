@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from aipaint.accounts.dependencies import current_user
 from aipaint.accounts.service import NotAuthenticated
-from aipaint.db import transaction
+from aipaint.db import reading
 from aipaint.errors import AipaintError
 from aipaint.i18n import Text
 from aipaint.runtime import Runtime
@@ -41,7 +41,7 @@ async def get_file(
     index_text, _, _ = name.partition(".")
     if not index_text.isdigit():
         raise FileNotFound()
-    async with transaction(runtime.sessions) as session:
+    async with reading(runtime.sessions) as session:
         task = await repository.get(session, task_id)
         output = await repository.output(session, task_id, int(index_text)) if task else None
     if task is None or output is None or not output.archived or output.storage_key is None:

@@ -15,7 +15,7 @@ from datetime import timedelta
 import httpx
 import structlog
 
-from aipaint.db import transaction
+from aipaint.db import reading, transaction
 from aipaint.kit.ratelimit import TokenBucket
 from aipaint.metrics import ARCHIVED_BYTES, SUBMITS, TASKS_FINISHED
 from aipaint.models import Output, Task
@@ -99,7 +99,7 @@ class Lifecycle:
     # --- dispatch: submit pending tasks while upstream slots are free ---------------------------
 
     async def dispatch(self, _: str = ALL) -> None:
-        async with transaction(self.rt.sessions) as session:
+        async with reading(self.rt.sessions) as session:
             used = await repository.upstream_slots_used(session)
             free = self.rt.upstream_limit - used
             due = await repository.next_pending(session, utc_now(), max(free, 0))
@@ -232,7 +232,7 @@ class Lifecycle:
     # --- poll: follow a task upstream ----------------------------------------------------------
 
     async def poll(self, task_id: str) -> None:
-        async with transaction(self.rt.sessions) as session:
+        async with reading(self.rt.sessions) as session:
             task = await repository.get(session, task_id)
         if task is None or Status(task.status).is_final:
             return
@@ -344,7 +344,7 @@ class Lifecycle:
     # --- archive: stream every output into our storage -----------------------------------------
 
     async def archive(self, task_id: str) -> None:
-        async with transaction(self.rt.sessions) as session:
+        async with reading(self.rt.sessions) as session:
             task = await repository.get(session, task_id)
         if task is None or Status(task.status).is_final:
             return
@@ -419,7 +419,7 @@ class Lifecycle:
         Run at start-up (every unfinished task is due then) and periodically, so that nothing
         depends on an in-memory timer surviving.
         """
-        async with transaction(self.rt.sessions) as session:
+        async with reading(self.rt.sessions) as session:
             rows = await repository.due(session, utc_now(), limit)
         for task_id, waiting_for_slot in rows:
             # A pending task waiting for a slot is the dispatcher's; every other one (tracked

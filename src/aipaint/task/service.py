@@ -16,7 +16,7 @@ from aipaint.catalog.errors import ParamsInvalid
 from aipaint.catalog.schemas import ModelSpec, ParamSpec
 from aipaint.catalog.urls import parse_data_uri
 from aipaint.catalog.validation import ErrorCode, ParamError
-from aipaint.db import transaction
+from aipaint.db import reading, transaction
 from aipaint.errors import AipaintError
 from aipaint.i18n import Text
 from aipaint.kit.ids import new_id
@@ -87,7 +87,7 @@ class TaskService:
         """The stored task and whether it is new (False: an idempotent replay)."""
         digest = request_hash(body)
         if idempotency_key:
-            async with transaction(self.rt.sessions) as session:
+            async with reading(self.rt.sessions) as session:
                 existing = await repository.by_idempotency_key(
                     session, who.user_id, idempotency_key
                 )
@@ -112,7 +112,7 @@ class TaskService:
                 await repository.add(session, task)
         except IntegrityError:
             # Two requests with one Idempotency-Key raced; the first one's task is the answer.
-            async with transaction(self.rt.sessions) as session:
+            async with reading(self.rt.sessions) as session:
                 existing = await repository.by_idempotency_key(
                     session, who.user_id, idempotency_key or ""
                 )
@@ -171,7 +171,7 @@ class TaskService:
         return str(uploaded["url"])
 
     async def get(self, who: Principal, task_id: str) -> Task:
-        async with transaction(self.rt.sessions) as session:
+        async with reading(self.rt.sessions) as session:
             task = await repository.get(session, task_id)
         if task is None or not (who.is_admin or task.user_id == who.user_id):
             raise TaskNotFound(task_id)
@@ -187,7 +187,7 @@ class TaskService:
         cursor: str | None,
     ) -> tuple[list[Task], str | None]:
         limit = max(1, min(limit, MAX_PAGE))
-        async with transaction(self.rt.sessions) as session:
+        async with reading(self.rt.sessions) as session:
             tasks = await repository.page(
                 session,
                 user_id=None if who.is_admin else who.user_id,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from aipaint.catalog.schemas import ModelSpec, ParamSpec
-from aipaint.db import transaction
+from aipaint.db import reading, transaction
 from aipaint.errors import AipaintError
 from aipaint.i18n import Text
 from aipaint.kit.sniff import HEAD_BYTES, sniff
@@ -70,7 +70,7 @@ async def upload_bytes(
             raise UploadInvalid(f"{kind.extension} is not one of {', '.join(sorted(accepted))}")
     digest = hashlib.sha256(data).hexdigest()
     now = utc_now()
-    async with transaction(runtime.sessions) as session:
+    async with reading(runtime.sessions) as session:
         cached = await repository.cached_upload(session, digest, now + REUSE_MARGIN)
     if cached is None:
         stem = filename.rsplit(".", 1)[0] or "upload"
