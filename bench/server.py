@@ -1,4 +1,5 @@
-"""Run `aipaint serve` as a separate process on a free loopback port, and always stop it."""
+"""Run `aipaint serve`, or `aipaint simulator`, as a separate process on a free loopback port, and
+always stop it."""
 
 from __future__ import annotations
 
@@ -8,16 +9,22 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from aipaint.simulator.settings import DEMO_KEY
+from aipaint.simulator.state import mask_key
+
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+# Never inherited by a process started here: a benchmark talks to no real RunningHub and writes
+# to no database of the caller's; what it needs, it passes in `env`.
+_NOT_INHERITED = ("AIPAINT_", "RUNNINGHUB_")
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,32 @@ class Server:
     url: str
     pid: int
     token: str  # an aipaint API token made for the run
+
+
+@dataclass(frozen=True)
+class Simulator:
+    url: str
+    pid: int
+    keys: tuple[str, ...]  # the API keys it accepts, each an account of its own
+
+    @property
+    def key(self) -> str:
+        return self.keys[0]
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What points `aipaint serve` at this simulator, with its first key."""
+        return {"AIPAINT_RUNNINGHUB_API_KEY": self.key, "AIPAINT_RUNNINGHUB_BASE_URL": self.url}
+
+    def submits(self, key: str) -> int:
+        """Tasks submitted with `key` so far (the simulator's own count)."""
+        stats = httpx.get(f"{self.url}/simulator/stats", timeout=10).raise_for_status().json()
+        count: int = stats["submits_by_key"].get(mask_key(key), 0)
+        return count
+
+
+def _base_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(_NOT_INHERITED)}
 
 
 def free_port() -> int:
@@ -35,16 +68,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(env: dict[str, str] | None = None) -> Iterator[Server]:
+def running_server(env: Mapping[str, str] | None = None) -> Iterator[Server]:
     """`aipaint serve` on 127.0.0.1, in its own data dir, up once `/healthz` answers 200.
 
+    `env` adds settings (e.g. `Simulator.env`); no `AIPAINT_*` / `RUNNINGHUB_*` variable of the
+    caller's environment is passed on, so without `env` the server runs in demo mode.
     The process is stopped when the block ends, however it ends: SIGTERM, then SIGKILL.
     """
     with tempfile.TemporaryDirectory(prefix="aipaint-bench-") as tmp:
         workdir = Path(tmp)
         port = free_port()
         child_env = {
-            **os.environ,
+            **_base_env(),
             "AIPAINT_DATA_DIR": str(workdir / "data"),
             "AIPAINT_LOG_LEVEL": "WARNING",
             **(env or {}),
@@ -65,27 +100,63 @@ def running_server(env: dict[str, str] | None = None) -> Iterator[Server]:
             )
             try:
                 url = f"http://{HOST}:{port}"
-                _wait_healthy(process, url, workdir / "server.log")
+                _wait_healthy(process, url, "/healthz", workdir / "server.log", "aipaint serve")
                 yield Server(url, process.pid, token)
             finally:
                 _stop(process)
 
 
-def _wait_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+@contextmanager
+def running_simulator(
+    *,
+    speed: float = 1000,
+    concurrency: int = 1_000_000,
+    keys: Sequence[str] = (DEMO_KEY,),
+) -> Iterator[Simulator]:
+    """`aipaint simulator` (RunningHub's OpenAPI v2) on 127.0.0.1, up once
+    `/simulator/health` answers 200, and stopped like `running_server`'s process.
+
+    `concurrency` is its limit of tasks in flight per key: the default never refuses a submit.
+    """
+    if len({mask_key(key) for key in keys}) != len(keys):
+        raise ValueError("the simulator's stats could not tell these keys apart")
+    with tempfile.TemporaryDirectory(prefix="aipaint-bench-sim-") as tmp:
+        workdir = Path(tmp)
+        port = free_port()
+        command = [sys.executable, "-m", "aipaint", "simulator", "--host", HOST]
+        command += ["--port", str(port), "--speed", f"{speed:g}"]
+        command += ["--concurrency", str(concurrency)]
+        for key in keys:
+            command += ["--key", key]
+        env = {**_base_env(), "AIPAINT_LOG_LEVEL": "WARNING"}
+        with (workdir / "simulator.log").open("wb") as log:
+            process = subprocess.Popen(
+                command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+            try:
+                url = f"http://{HOST}:{port}"
+                log_file = workdir / "simulator.log"
+                _wait_healthy(process, url, "/simulator/health", log_file, "aipaint simulator")
+                yield Simulator(url, process.pid, tuple(keys))
+            finally:
+                _stop(process)
+
+
+def _wait_healthy(
+    process: subprocess.Popen[bytes], url: str, path: str, log: Path, what: str
+) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     with httpx.Client(base_url=url, timeout=2.0) as client:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"aipaint serve exited with {process.returncode}: {_tail(log)}")
+                raise RuntimeError(f"{what} exited with {process.returncode}: {_tail(log)}")
             try:
-                if client.get("/healthz").status_code == 200:
+                if client.get(path).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
-    raise RuntimeError(
-        f"aipaint serve did not answer /healthz in {START_TIMEOUT_S} s: {_tail(log)}"
-    )
+    raise RuntimeError(f"{what} did not answer {path} in {START_TIMEOUT_S} s: {_tail(log)}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

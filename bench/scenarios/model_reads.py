@@ -41,7 +41,7 @@ def model_reads(ctx: Context) -> list[Figure]:
             token=server.token,
             seconds=seconds,
             connections=connections,
-            server_pid=server.pid,
+            pids=(server.pid,),
         )
         figures += _figures(label, result)
     return figures

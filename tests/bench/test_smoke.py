@@ -16,6 +16,18 @@ from bench.harness import SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "benchmarks.md"
+# Figures each HTTP scenario must report: both sides of every comparison it draws.
+KEY_FIGURES = {
+    "model_reads": {"200: throughput", "304: throughput"},
+    "submit_overhead": {
+        "aipaint: throughput",
+        "direct: throughput",
+        "throughput ratio aipaint / direct",
+        "added latency p50",
+        "added latency p99",
+    },
+    "task_reads": {"task: throughput", "healthz: throughput", "task / healthz throughput ratio"},
+}
 
 
 def test_smoke_run_reports_every_scenario_with_numeric_figures(tmp_path: Path) -> None:
@@ -35,6 +47,7 @@ def test_smoke_run_reports_every_scenario_with_numeric_figures(tmp_path: Path) -
     result = json.loads(output.read_text())
     assert result["smoke"] is True
     assert SCENARIOS
+    assert set(KEY_FIGURES) <= set(SCENARIOS)
     assert set(result["scenarios"]) == set(SCENARIOS)
     for name, scenario in result["scenarios"].items():
         assert scenario["figures"], f"{name} reports no figures"
@@ -43,4 +56,10 @@ def test_smoke_run_reports_every_scenario_with_numeric_figures(tmp_path: Path) -
                 value = figure[key]
                 assert isinstance(value, int | float), (name, figure)
                 assert math.isfinite(value), (name, figure)
+            # Not a speed: a request the load generator counted as failed (a non-2xx answer,
+            # a transport error) means the benchmark measured something else than it says.
+            if figure["name"].endswith("errors"):
+                assert figure["value"] == 0, (name, figure)
+        names = {figure["name"] for figure in scenario["figures"]}
+        assert KEY_FIGURES.get(name, set()) <= names, (name, sorted(names))
     assert (DOCS.read_bytes() if DOCS.exists() else None) == docs_before

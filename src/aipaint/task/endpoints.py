@@ -20,7 +20,8 @@ SSE_REFRESH_S = 1.0
 SSE_KEEPALIVE_S = 15.0
 
 
-def get_service(request: Request) -> TaskService:
+async def get_service(request: Request) -> TaskService:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per request.
     service: TaskService = request.app.state.tasks
     return service
 
