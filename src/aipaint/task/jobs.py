@@ -90,10 +90,12 @@ class Lifecycle:
             self.rt.events.publish(task_id)
         return task
 
-    async def event(self, task_id: str, event: Event) -> Task | None:
+    async def event(
+        self, task_id: str, event: Event, *, check_at: float | None = None
+    ) -> Task | None:
         now = utc_now()
         return await self.save(
-            task_id, lambda task: apply(task, event, now, link_ttl=self.link_ttl)
+            task_id, lambda task: apply(task, event, now, link_ttl=self.link_ttl), check_at=check_at
         )
 
     # --- dispatch: submit pending tasks while upstream slots are free ---------------------------
@@ -151,14 +153,13 @@ class Lifecycle:
         except UpstreamError as error:
             return await self._refused(task_id, error)
         SUBMITS.labels("accepted").inc()
-        done = await self.event(task_id, Submitted(accepted.task_id, accepted.status))
+        # The first poll time is recorded with the outcome, so the sweep leaves it to its timer.
+        delay = self._poll_delay(task)
+        await self.event(task_id, Submitted(accepted.task_id, accepted.status), check_at=delay)
         log.info("task_submitted", task_id=task_id, upstream_task_id=accepted.task_id)
         if accepted.status is TaskStatus.SUCCEEDED:
             await self.event(task_id, UpstreamReport(accepted.status, accepted.results))
         # A final status other than success is confirmed (with its reason) by the first poll.
-        delay = self._poll_delay(done)
-        # Recorded too, so that the sweep leaves the task to its timer until then.
-        await self.save(task_id, lambda t: False, check_at=delay)
         await self.queue.enqueue(POLL, task_id, delay=delay)
         return True
 
@@ -252,8 +253,8 @@ class Lifecycle:
         except UpstreamError as error:
             await self._query_failed(task_id, error)
             return
-        report = UpstreamReport.of(state)
-        updated = await self.event(task_id, report)
+        delay = self._poll_delay(task)
+        updated = await self.event(task_id, UpstreamReport.of(state), check_at=delay)
         if updated is None or Status(updated.status).is_final:
             await self.queue.enqueue(DISPATCH, ALL)
             return
@@ -261,8 +262,6 @@ class Lifecycle:
             await self.queue.enqueue(DISPATCH, ALL)  # its upstream slot is free
             await self.queue.enqueue(ARCHIVE, task_id)
             return
-        delay = self._poll_delay(updated)
-        await self.save(task_id, lambda t: False, check_at=delay)
         await self.queue.enqueue(POLL, task_id, delay=delay)
 
     async def _reconcile(self, task: Task) -> None:
@@ -326,18 +325,19 @@ class Lifecycle:
             await self.queue.enqueue(DISPATCH, ALL)
 
     async def _query_failed(self, task_id: str, error: UpstreamError) -> None:
-        failures = 0
+        delay = self.settings.poll_min_s
 
         def count(task: Task) -> bool:
-            nonlocal failures
+            nonlocal delay
             task.query_failures += 1
-            failures = task.query_failures
+            delay = self._backoff(
+                task.query_failures, error.retry_after, cap=self.settings.poll_max_s
+            )
+            task.next_check_at = utc_now() + timedelta(seconds=delay)
             return True
 
         # Never given up while unanswered: a long outage only stretches the interval.
         await self.save(task_id, count)
-        delay = self._backoff(failures, error.retry_after, cap=self.settings.poll_max_s)
-        await self.save(task_id, lambda t: False, check_at=delay)
         log.info("task_query_failed", task_id=task_id, code=error.upstream_code, delay_s=delay)
         await self.queue.enqueue(POLL, task_id, delay=delay)
 
