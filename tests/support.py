@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,6 +23,15 @@ LTX_PARAMS: dict[str, Any] = {
     "aspectRatio": "16:9",
     "duration": 5,
 }
+
+
+def create_token(env: Mapping[str, str], name: str, *, admin: bool = False) -> str:
+    """`aipaint token create`, as a user runs it against the configured database."""
+    command = [sys.executable, "-m", "aipaint", "token", "create", "--name", name]
+    if admin:
+        command.append("--admin")
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()[-1]
 
 
 @contextmanager

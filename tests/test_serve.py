@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from aipaint.kit.background_server import free_port
-from tests.support import LTX, running
+from tests.support import LTX, create_token, running
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +24,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     env.pop("AIPAINT_RUNNINGHUB_API_KEY", None)
     env.pop("RUNNINGHUB_API_KEY", None)
     base = f"http://127.0.0.1:{port}"
-    created = subprocess.run(
-        [sys.executable, "-m", "aipaint", "token", "create", "--name", "serve-test"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    token = created.stdout.splitlines()[-1]
+    token = create_token(env, "serve-test")
     command = [sys.executable, "-m", "aipaint", "serve", "--port", str(port)]
     with running(command, f"{base}/healthz", env=env, log=data_dir / "serve.log"):
         yield base, token

@@ -18,7 +18,7 @@ import httpx
 
 from aipaint.kit.background_server import free_port
 from aipaint.simulator.settings import DEMO_KEY
-from tests.support import fresh_database, running
+from tests.support import create_token, fresh_database, running
 
 SECRET = "e2e-secret-key-for-signing-0123456789"
 FINAL = ("succeeded", "failed", "canceled")
@@ -85,11 +85,7 @@ class Server:
         self._stack.close()
 
     def new_token(self, name: str = "e2e", admin: bool = False) -> str:
-        command = [sys.executable, "-m", "aipaint", "token", "create", "--name", name]
-        if admin:
-            command.append("--admin")
-        done = subprocess.run(command, env=self.env, capture_output=True, text=True, check=True)
-        return done.stdout.splitlines()[-1]
+        return create_token(self.env, name, admin=admin)
 
     def http(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token or self.token}"}
