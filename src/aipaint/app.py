@@ -18,7 +18,9 @@ from aipaint.health.endpoints import router as health_router
 from aipaint.logging import configure_logging
 from aipaint.metrics import router as metrics_router
 from aipaint.runtime import Runtime
+from aipaint.studio.endpoints import mount_studio
 from aipaint.task.endpoints import router as task_router
+from aipaint.task.endpoints import run_times_router
 from aipaint.task.hooks import router as hooks_router
 from aipaint.task.service import TaskService
 from aipaint.uploads.endpoints import router as uploads_router
@@ -63,8 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(catalog_router)
     app.include_router(task_router)
+    app.include_router(run_times_router)
     app.include_router(uploads_router)
     app.include_router(files_router)
     app.include_router(hooks_router)
     app.include_router(metrics_router)
+    mount_studio(app)
     return app

@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from aipaint.kit.background_server import BackgroundServer
-from tests.e2e.conftest import SECRET, Server, Simulator, server, simulator, wait_final
+from tests.stacks import SECRET, Server, Simulator, server, simulator, wait_final
 from tests.support import LTX, LTX_PARAMS
 
 TEXT_TO_IMAGE = "alibaba/wan-2.7/text-to-image"

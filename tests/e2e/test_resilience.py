@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Server, Simulator, server, simulator, wait_all_final
+from tests.stacks import Server, Simulator, server, simulator, wait_all_final
 from tests.support import LTX, LTX_PARAMS
 
 WORKLOAD: list[tuple[str, dict[str, Any]]] = [

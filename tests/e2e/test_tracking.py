@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from aipaint.simulator.settings import DEMO_KEY
-from tests.e2e.conftest import server, simulator, wait_all_final, wait_final
+from tests.stacks import server, simulator, wait_all_final, wait_final
 from tests.support import LTX, LTX_PARAMS
 
 TEXT_TO_IMAGE = "alibaba/wan-2.7/text-to-image"

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from aipaint.accounts.dependencies import CurrentUser
-from aipaint.task.schemas import TaskCreate, TaskList, TaskRead
+from aipaint.task.schemas import RunTimes, TaskCreate, TaskList, TaskRead
 from aipaint.task.service import TaskService
 from aipaint.task.state import Status
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+run_times_router = APIRouter(prefix="/v1", tags=["tasks"])
 # An SSE stream re-reads its task at least this often, and sends a comment to keep proxies open.
 SSE_REFRESH_S = 1.0
 SSE_KEEPALIVE_S = 15.0
@@ -61,6 +62,13 @@ async def list_tasks(
         who, status=status.value if status else None, model=model, limit=limit, cursor=cursor
     )
     return service.list(tasks, next_cursor)
+
+
+@run_times_router.get("/run-times", summary="How long a model's recent tasks took")
+async def run_times(
+    _: CurrentUser, service: Service, model: Annotated[str, Query(min_length=1, max_length=300)]
+) -> RunTimes:
+    return await service.run_times(model)
 
 
 @router.post("/{task_id}/cancel", summary="Cancel a task that has not finished")

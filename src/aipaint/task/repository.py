@@ -68,6 +68,25 @@ async def page(
     return list((await session.execute(query)).scalars())
 
 
+async def recent_run_times(
+    session: AsyncSession, model: str, limit: int
+) -> list[tuple[datetime, datetime]]:
+    """(submitted, finished) of the model's latest successful tasks, all users, newest first."""
+    query = (
+        select(Task.submitted_at, Task.finished_at)
+        .where(
+            Task.model == model,
+            Task.status == "succeeded",
+            Task.submitted_at.is_not(None),
+            Task.finished_at.is_not(None),
+        )
+        .order_by(Task.id.desc())
+        .limit(limit)
+    )
+    rows = await session.execute(query)
+    return [(start, end) for start, end in rows if start is not None and end is not None]
+
+
 async def upstream_slots_used(session: AsyncSession) -> int:
     """Tasks that hold an upstream slot: running there, or whose submit may have landed."""
     query = (

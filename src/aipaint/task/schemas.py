@@ -53,3 +53,12 @@ class TaskRead(BaseModel):
 class TaskList(BaseModel):
     tasks: list[TaskRead]
     next_cursor: str | None
+
+
+class RunTimes(BaseModel):
+    """How long a model's recent tasks took, submit to finish: what progress bars estimate from."""
+
+    model: str
+    samples: int = Field(description="Successful tasks measured (the latest, at most 50)")
+    median_s: float | None = Field(description="Null until a task of the model has succeeded")
+    p90_s: float | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import statistics
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -27,11 +28,19 @@ from aipaint.models.base import utc_now
 from aipaint.runtime import Runtime
 from aipaint.task import repository
 from aipaint.task.jobs import ALL, DISPATCH, Lifecycle
-from aipaint.task.schemas import OutputRead, TaskCreate, TaskError, TaskList, TaskRead
+from aipaint.task.schemas import (
+    OutputRead,
+    RunTimes,
+    TaskCreate,
+    TaskError,
+    TaskList,
+    TaskRead,
+)
 from aipaint.task.state import Canceled, Status, apply
 from aipaint.uploads.service import UploadInvalid, upload_bytes
 
 MAX_PAGE = 100
+RUN_TIME_SAMPLES = 50
 
 
 class TaskNotFound(AipaintError):
@@ -228,6 +237,20 @@ class TaskService:
         if self.lifecycle is not None:
             await self.lifecycle.queue.enqueue(DISPATCH, ALL)
         return locked
+
+    async def run_times(self, model: str) -> RunTimes:
+        spec = self.rt.catalog.get(model)
+        async with reading(self.rt.sessions) as session:
+            rows = await repository.recent_run_times(session, spec.id, RUN_TIME_SAMPLES)
+        seconds = sorted((finished - submitted).total_seconds() for submitted, finished in rows)
+        if not seconds:
+            return RunTimes(model=spec.id, samples=0, median_s=None, p90_s=None)
+        return RunTimes(
+            model=spec.id,
+            samples=len(seconds),
+            median_s=round(statistics.median(seconds), 3),
+            p90_s=round(seconds[min(len(seconds) - 1, int(len(seconds) * 0.9))], 3),
+        )
 
     # --- the contract's JSON ------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""End-to-end stacks: `aipaint simulator` and `aipaint serve`, separate processes on loopback."""
+"""Process stacks for end-to-end and browser tests: `aipaint simulator` and `aipaint serve`,
+separate processes on loopback."""
 
 from __future__ import annotations
 

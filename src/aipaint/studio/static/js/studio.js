@@ -1,0 +1,198 @@
+// The studio screen: model picker, the chosen model's form with its live price estimate, and the
+// tasks submitted from here, updating live.
+
+import { ApiError, api } from "./api.js";
+import { debounce, h } from "./dom.js";
+import { renderForm } from "./form.js";
+import { categoryLabel, pick, t } from "./i18n.js";
+import { renderPicker } from "./picker.js";
+import { TaskCard } from "./tasks.js";
+
+const ESTIMATE_DELAY_MS = 300;
+const RECENT_TASKS = 8;
+
+// What survives re-rendering (a language switch, a new model): the live tasks and their streams.
+const live = { tasks: [], stops: new Map(), loaded: false };
+
+export async function studioView(root, { catalog, modelId, prefill, titleOf, runAgain }) {
+  const models = catalog.models;
+  const chosen = modelId && models.some((m) => m.id === modelId) ? modelId : defaultModel(models);
+  const picker = renderPicker(models, { selected: chosen, onPick: (id) => (location.hash = `#/m/${id}`) });
+  const formPane = h("section", { class: "form-pane", "aria-live": "polite" }, h("p", { class: "loading" }, "…"));
+  const taskList = h("div", { class: "task-list" });
+  const tasksPane = h(
+    "aside",
+    { class: "tasks-pane", "aria-label": t("tasks.live") },
+    h("h2", {}, t("tasks.live")),
+    taskList,
+  );
+  root.replaceChildren(h("div", { class: "studio" }, h("aside", { class: "picker-pane" }, picker.element), formPane, tasksPane));
+  root.querySelector('[aria-current="true"]')?.scrollIntoView({ block: "nearest" });
+
+  const showTasks = () => {
+    taskList.replaceChildren(
+      ...(live.tasks.length ? live.tasks.map((task) => card(task).el) : [h("p", { class: "muted" }, t("tasks.empty"))]),
+    );
+  };
+  const card = (task) => {
+    const taskCard = new TaskCard(task, {
+      titleOf,
+      onAgain: runAgain,
+      onChange: (updated) => {
+        const index = live.tasks.findIndex((x) => x.id === updated.id);
+        if (index >= 0) live.tasks[index] = updated;
+      },
+    });
+    live.stops.get(task.id)?.();
+    live.stops.set(task.id, taskCard.follow());
+    return taskCard;
+  };
+  const addTask = (task) => {
+    live.tasks = [task, ...live.tasks.filter((x) => x.id !== task.id)];
+    showTasks();
+  };
+  if (!live.loaded) {
+    live.loaded = true;
+    try {
+      live.tasks = (await api.tasks({ limit: RECENT_TASKS })).tasks;
+    } catch {
+      live.tasks = [];
+    }
+  }
+  showTasks();
+
+  let model;
+  try {
+    model = await api.model(chosen);
+  } catch (error) {
+    formPane.replaceChildren(h("p", { class: "form-error", role: "alert" }, error.message));
+    return {};
+  }
+  const estimate = estimateBox(model);
+  const form = renderForm(model, { onChange: () => estimate.update(form) });
+  if (prefill && prefill.model === model.id) form.setValues(prefill.params);
+  const submit = h("button", { type: "submit", class: "primary" }, t("form.submit"));
+  let retryKey = null; // kept when a submit may not have arrived: the retry must not run twice
+  const element = h(
+    "form",
+    {
+      class: "model-card",
+      novalidate: true,
+      onsubmit: async (event) => {
+        event.preventDefault();
+        if (form.pending()) {
+          form.showErrors([], t("form.uploading"));
+          return;
+        }
+        if (form.rawError()) return;
+        form.clearErrors();
+        submit.disabled = true;
+        submit.textContent = t("form.submitting");
+        const key = retryKey || idempotencyKey();
+        retryKey = key;
+        try {
+          const task = await api.submit(model.id, form.values(), key);
+          retryKey = null;
+          addTask(task);
+        } catch (error) {
+          if (!(error instanceof ApiError) || error.status !== 0) retryKey = null;
+          if (error.status === 422) form.showErrors(error.details);
+          else form.showErrors([], error.status === 0 ? t("error.network") : error.message);
+        } finally {
+          submit.disabled = false;
+          submit.textContent = t("form.submit");
+        }
+      },
+    },
+    h(
+      "header",
+      { class: "model-head" },
+      h("h1", {}, pick(model.title)),
+      h(
+        "p",
+        { class: "model-sub" },
+        h("code", {}, model.id),
+        h("span", { class: "chip" }, categoryLabel(model.category)),
+        h("span", { class: `chip output-${model.output_type}` }, model.output_type),
+      ),
+    ),
+    form.element,
+    h(
+      "div",
+      { class: "form-foot" },
+      estimate.element,
+      h(
+        "div",
+        { class: "form-buttons" },
+        h("button", { type: "button", class: "ghost", onclick: () => (form.reset(), estimate.update(form)) }, t("form.reset")),
+        submit,
+      ),
+    ),
+  );
+  formPane.replaceChildren(element);
+  estimate.update(form);
+  document.title = `${pick(model.title)} · aipaint studio`;
+  return { form, model };
+}
+
+function defaultModel(models) {
+  const first = models.find((m) => m.category === "text-to-image" && !m.deprecated);
+  return (first || models[0]).id;
+}
+
+function idempotencyKey() {
+  // crypto.randomUUID needs a secure context; the studio may be served over plain http on a LAN.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `studio-${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+function estimateBox(model) {
+  const value = h("strong", { class: "estimate-value" }, "—");
+  const detail = h("span", { class: "estimate-detail muted small" });
+  const element = h(
+    "div",
+    { class: "estimate", "aria-live": "polite", dataset: { state: "idle" } },
+    h("span", { class: "estimate-label" }, t("estimate.title")),
+    value,
+    detail,
+  );
+  let inflight = null;
+  const show = (state, main, extra = "") => {
+    element.dataset.state = state;
+    value.textContent = main;
+    detail.textContent = extra;
+  };
+  const run = debounce(async (params) => {
+    inflight?.abort();
+    const control = new AbortController();
+    inflight = control;
+    try {
+      const answer = await api.estimate(model.id, params, control.signal);
+      if (control.signal.aborted) return;
+      if (!answer.known) {
+        show("unknown", t("estimate.unknown"), pick(answer.note));
+        return;
+      }
+      const currency = answer.currency === "CNY" ? "¥" : `${answer.currency} `;
+      const amount = answer.total ?? answer.unit_price;
+      const notes = [];
+      if (answer.total === null) notes.push(t("estimate.per", { p: `${currency}${answer.unit_price}` }));
+      if (answer.minimum) notes.push(t("estimate.starting"));
+      if (answer.assumed.length) notes.push(t("estimate.assumed", { names: answer.assumed.join(", ") }));
+      if (answer.note) notes.push(pick(answer.note));
+      show("known", `${answer.minimum ? `${t("price.from")} ` : ""}${currency}${amount}`, notes.join(" · "));
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      if (error.status === 422) show("incomplete", "—", t("estimate.incomplete"));
+      else show("error", "—", error.message);
+    }
+  }, ESTIMATE_DELAY_MS);
+  return {
+    element,
+    update(form) {
+      element.dataset.state = "waiting";
+      detail.textContent = t("estimate.wait");
+      run(form.values());
+    },
+  };
+}

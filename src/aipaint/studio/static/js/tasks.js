@@ -1,0 +1,226 @@
+// Task cards: status, elapsed time and estimated progress while a task runs, then its outputs
+// or its error. A card follows its task live through SSE, falling back to polling.
+
+import { api, followEvents } from "./api.js";
+import { clear, h } from "./dom.js";
+import { formatSeconds, t } from "./i18n.js";
+
+const FINAL = new Set(["succeeded", "failed", "canceled"]);
+const IMAGE = new Set(["png", "jpg", "jpeg", "webp", "gif", "bmp"]);
+const VIDEO = new Set(["mp4", "webm", "mov"]);
+const AUDIO = new Set(["mp3", "wav", "m4a", "flac", "ogg", "aac"]);
+const ARCHIVE_WAIT_S = 300;
+
+export const isFinal = (task) => FINAL.has(task.status);
+
+// Past run times per model, asked once per page view: what the progress bar estimates from.
+const runTimes = new Map();
+function expectedSeconds(model) {
+  if (!runTimes.has(model)) {
+    runTimes.set(model, api.runTimes(model).then((answer) => answer.median_s).catch(() => null));
+  }
+  return runTimes.get(model);
+}
+
+// One clock for every live card, so that a page of cards costs one timer.
+const ticking = new Set();
+setInterval(() => {
+  for (const card of ticking) {
+    if (card.el.isConnected) card.tick();
+    else ticking.delete(card);
+  }
+}, 1000);
+
+export class TaskCard {
+  constructor(task, { titleOf, onAgain, onChange = () => {} }) {
+    this.task = task;
+    this.titleOf = titleOf;
+    this.onAgain = onAgain;
+    this.onChange = onChange;
+    this.expected = null;
+    this.el = h("article", { class: "task-card", dataset: { task: task.id } });
+    this.render();
+    expectedSeconds(task.model).then((seconds) => {
+      this.expected = seconds;
+      this.tick();
+    });
+  }
+
+  update(task) {
+    this.task = task;
+    this.render();
+    this.onChange(task);
+  }
+
+  // Follow the task until it is final and its outputs are archived. Returns a stop function.
+  follow() {
+    const control = new AbortController();
+    const run = async () => {
+      let delay = 1000;
+      while (!control.signal.aborted && !isFinal(this.task)) {
+        try {
+          await followEvents(this.task.id, (task) => this.update(task), control.signal);
+        } catch (error) {
+          if (control.signal.aborted) return;
+          // The stream broke (network, server restart): read the task, then stream again.
+          await sleep(delay);
+          delay = Math.min(delay * 2, 15000);
+          await this.refresh();
+        }
+      }
+      // RunningHub's links expire; our archived copy may land just after the task is final.
+      const start = Date.now();
+      while (!control.signal.aborted && this.waitingForArchive()) {
+        if (Date.now() - start > ARCHIVE_WAIT_S * 1000) return;
+        await sleep(1000);
+        await this.refresh();
+      }
+    };
+    run();
+    return () => control.abort();
+  }
+
+  async refresh() {
+    try {
+      this.update(await api.task(this.task.id));
+    } catch {
+      // Kept as it is; the next attempt reads again.
+    }
+  }
+
+  waitingForArchive() {
+    return this.task.status === "succeeded" && this.task.outputs.some((o) => !o.archived);
+  }
+
+  tick() {
+    const task = this.task;
+    if (!this.clock) return;
+    const started = Date.parse(task.submitted_at || task.created_at);
+    const ended = task.finished_at ? Date.parse(task.finished_at) : Date.now();
+    const elapsed = (ended - started) / 1000;
+    if (isFinal(task)) {
+      this.clock.textContent = t("tasks.took", { t: formatSeconds(elapsed) });
+      ticking.delete(this);
+      return;
+    }
+    const parts = [t("tasks.elapsed", { t: formatSeconds(elapsed) })];
+    if (this.expected) parts.push(t("tasks.eta", { t: formatSeconds(this.expected) }));
+    this.clock.textContent = parts.join(" · ");
+    if (this.bar) {
+      if (this.expected && task.status === "running") {
+        // Never 100% before RunningHub says so: the bar slows down as it nears the estimate.
+        const share = Math.min(0.95, 1 - Math.exp(-elapsed / this.expected));
+        this.bar.value = Math.round(share * 100);
+      } else {
+        this.bar.removeAttribute("value");
+      }
+    }
+  }
+
+  render() {
+    const task = this.task;
+    const live = !isFinal(task);
+    this.clock = h("span", { class: "clock" });
+    this.bar = live
+      ? h("progress", { max: 100, "aria-label": t(`status.${task.status}`) })
+      : null;
+    const actions = h(
+      "div",
+      { class: "task-actions" },
+      live
+        ? h("button", { type: "button", class: "ghost danger", onclick: () => this.cancel() }, t("tasks.cancel"))
+        : null,
+      this.onAgain
+        ? h("button", { type: "button", class: "ghost", onclick: () => this.onAgain(task) }, t("tasks.again"))
+        : null,
+    );
+    this.el.className = `task-card status-${task.status}`;
+    clear(
+      this.el,
+      h(
+        "header",
+        { class: "task-head" },
+        h("span", { class: "task-title" }, this.titleOf(task.model)),
+        h("span", { class: `badge ${task.status}`, dataset: { status: task.status } }, t(`status.${task.status}`)),
+      ),
+      h("div", { class: "task-meta" }, h("code", {}, task.id), this.clock),
+      this.bar,
+      task.error ? errorBox(task.error) : null,
+      task.status === "succeeded" ? outputs(task) : null,
+      actions,
+    );
+    if (live) ticking.add(this);
+    this.tick();
+  }
+
+  async cancel() {
+    try {
+      this.update(await api.cancel(this.task.id));
+    } catch (error) {
+      await this.refresh();
+      if (!isFinal(this.task)) alert(error.message);
+    }
+  }
+}
+
+function errorBox(error) {
+  return h(
+    "div",
+    { class: "task-error", role: "alert" },
+    h("strong", {}, error.code),
+    error.upstream_code ? h("span", { class: "upstream-code" }, t("tasks.upstream_code", { c: error.upstream_code })) : null,
+    h("p", {}, error.message),
+  );
+}
+
+function outputs(task) {
+  if (!task.outputs.length) return h("p", { class: "muted" }, t("tasks.no_outputs"));
+  return h(
+    "div",
+    { class: "outputs" },
+    task.outputs.map((output) => outputView(output)),
+    task.outputs.some((o) => !o.archived) ? h("p", { class: "muted small" }, t("tasks.archiving")) : null,
+  );
+}
+
+export function outputView(output) {
+  const url = output.url || output.source_url;
+  const type = (output.type || "").toLowerCase();
+  const name = `output-${output.index}.${type || "bin"}`;
+  const download = url
+    ? h("a", { class: "download", href: url, download: name }, t("tasks.download"))
+    : null;
+  let media;
+  if (output.text !== null && output.text !== undefined) {
+    media = h("pre", { class: "output-text" }, output.text);
+  } else if (IMAGE.has(type) && url) {
+    media = h(
+      "button",
+      { type: "button", class: "thumb", "aria-label": t("tasks.open"), onclick: () => openViewer(url, "image", name) },
+      h("img", { src: url, alt: `${t("tasks.open")} ${name}`, loading: "lazy" }),
+    );
+  } else if (VIDEO.has(type) && url) {
+    media = h("video", { src: url, controls: true, playsinline: true, preload: "metadata", "aria-label": t("output.video") });
+  } else if (AUDIO.has(type) && url) {
+    media = h("audio", { src: url, controls: true, preload: "metadata", "aria-label": t("output.audio") });
+  } else {
+    media = h("span", { class: "file-chip" }, `${t("output.file")} · ${type.toUpperCase()}`);
+  }
+  return h("figure", { class: `output output-${type}`, dataset: { type } }, media, h("figcaption", {}, download));
+}
+
+export function openViewer(url, kind, name) {
+  const dialog = document.getElementById("viewer");
+  const body = dialog.querySelector(".viewer-body");
+  body.replaceChildren(kind === "image" ? h("img", { src: url, alt: name }) : h("video", { src: url, controls: true }));
+  const link = document.getElementById("viewer-download");
+  link.href = url;
+  link.setAttribute("download", name);
+  link.textContent = t("tasks.download");
+  document.getElementById("viewer-close").textContent = t("viewer.close");
+  dialog.showModal();
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
