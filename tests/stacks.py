@@ -160,3 +160,28 @@ def wait_all_final(
             raise AssertionError(f"{len(missing)} tasks not final: {missing[:5]}")
         time.sleep(0.1)
     return done
+
+
+@contextmanager
+def demo_server(tmp: Path, **env: str) -> Iterator[Server]:
+    """`aipaint serve` with no RunningHub key: demo mode, on its built-in simulator."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data_dir = tmp / f"demo-{port}"
+    data_dir.mkdir()
+    with fresh_database(data_dir) as database_url:
+        variables = {
+            **os.environ,
+            "AIPAINT_DATA_DIR": str(data_dir),
+            "AIPAINT_DATABASE_URL": database_url,
+            **env,
+        }
+        for key in ("AIPAINT_RUNNINGHUB_API_KEY", "RUNNINGHUB_API_KEY", "AIPAINT_TOKEN"):
+            variables.pop(key, None)
+        stack = Server(url, variables, data_dir / "serve.log")
+        stack.token = stack.new_token()
+        stack.start()
+        try:
+            yield stack
+        finally:
+            stack.stop()

@@ -8,9 +8,6 @@ what the CLI prints and nothing of the server's logs.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,8 +18,8 @@ import httpx
 import pytest
 
 from aipaint.client import Client, Task
-from aipaint.kit.background_server import free_port
-from tests.support import LTX, LTX_PARAMS, fresh_database, running
+from tests.stacks import demo_server
+from tests.support import LTX, LTX_PARAMS, create_token
 
 
 @dataclass(frozen=True)
@@ -64,41 +61,17 @@ class Server:
         return task
 
 
-def create_token(env: dict[str, str], name: str) -> str:
-    """`aipaint token create`, as a user runs it: the token is alone on the last line."""
-    created = subprocess.run(
-        [sys.executable, "-m", "aipaint", "token", "create", "--name", name],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return created.stdout.splitlines()[-1]
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data = tmp_path_factory.mktemp("client-e2e")
-    port = free_port()
-    with fresh_database(data) as database:
-        env = {
-            **os.environ,
-            "AIPAINT_DATA_DIR": str(data),
-            "AIPAINT_DATABASE_URL": database,
-            "AIPAINT_LOG_JSON": "true",
-            # A fast simulator and a worker that looks often, so that a task takes a moment.
-            "AIPAINT_DEMO_SPEED": "2000",
-            "AIPAINT_POLL_MIN_S": "0.2",
-            "AIPAINT_POLL_MAX_S": "0.5",
-        }
-        for key in ("AIPAINT_RUNNINGHUB_API_KEY", "RUNNINGHUB_API_KEY", "AIPAINT_TOKEN"):
-            env.pop(key, None)
-        token = create_token(env, "client-tests")
-        url = f"http://127.0.0.1:{port}"
-        log = data / "serve.log"
-        command = [sys.executable, "-m", "aipaint", "serve", "--port", str(port)]
-        with running(command, f"{url}/healthz", env=env, log=log):
-            yield Server(url=url, token=token, env=env, log=log)
+    fast = {
+        "AIPAINT_LOG_JSON": "true",
+        # A fast simulator and a worker that looks often, so that a task takes a moment.
+        "AIPAINT_DEMO_SPEED": "2000",
+        "AIPAINT_POLL_MIN_S": "0.2",
+        "AIPAINT_POLL_MAX_S": "0.5",
+    }
+    with demo_server(tmp_path_factory.mktemp("client-e2e"), **fast) as demo:
+        yield Server(url=demo.url, token=demo.token, env=demo.env, log=demo.log)
 
 
 @pytest.fixture(scope="session")

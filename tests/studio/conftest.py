@@ -156,7 +156,7 @@ def submit(page: Page) -> str:
     """Press Generate; the id of the task card that appears for it."""
     cards = page.locator(".tasks-pane .task-card")
     before = {cards.nth(i).get_attribute("data-task") for i in range(cards.count())}
-    page.get_by_role("button", name="Generate").click()
+    page.get_by_role("button", name="Generate", exact=True).click()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         newest = cards.first.get_attribute("data-task") if cards.count() else None

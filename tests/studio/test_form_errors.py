@@ -27,7 +27,7 @@ def test_a_bad_value_shows_the_servers_error_next_to_its_field(page: Page, stack
     page.locator('[data-param="duration"] input[type="number"]').fill("99")
     tasks_before = len(stack.get("/v1/tasks", limit=100)["tasks"])
 
-    page.get_by_role("button", name="Generate").click()
+    page.get_by_role("button", name="Generate", exact=True).click()
 
     params = {"prompt": "a bird over a city", "resolution": "720p", "aspectRatio": "16:9"}
     with stack.server.http() as http:

@@ -1,0 +1,52 @@
+"""Live task cards: progress from past run times, cancel, and an upstream failure explained."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.stacks import wait_final
+from tests.studio.conftest import Stack, choose_model, submit, task_card, watch
+
+TEXT_TO_IMAGE = "alibaba/qwen-image-2.0/text-to-image"
+
+
+def test_a_running_task_shows_progress_and_can_be_canceled(page: Page, stack: Stack) -> None:
+    with stack.server.http() as http:
+        done = http.post("/v1/tasks", json={"model": TEXT_TO_IMAGE, "params": {"prompt": "x"}})
+        wait_final(http, done.json()["id"])
+    usual = stack.get("/v1/run-times", model=TEXT_TO_IMAGE)
+    assert usual["samples"] >= 1
+
+    choose_model(page, TEXT_TO_IMAGE)
+    stack.faults(stuck_rate=1)
+    try:
+        task_id = submit(page)
+        card = task_card(page, task_id)
+        expect(card.locator(".badge")).to_have_text("running")
+        expect(card.locator(".clock")).to_contain_text("elapsed")
+        expect(card.locator(".clock")).to_contain_text("usually takes")
+        progress = card.locator("progress")
+        page.wait_for_function("bar => Number(bar.value) > 0", arg=progress.element_handle())
+        assert 0 < int(progress.get_attribute("value") or 0) <= 95
+
+        card.get_by_role("button", name="Cancel").click()
+        expect(card.locator(".badge")).to_have_text("canceled")
+        expect(card.get_by_role("button", name="Cancel")).to_have_count(0)
+    finally:
+        stack.faults()
+    assert stack.get(f"/v1/tasks/{task_id}")["status"] == "canceled"
+
+
+def test_a_failed_task_shows_its_error_and_upstream_code(page: Page, stack: Stack) -> None:
+    choose_model(page, TEXT_TO_IMAGE)
+    stack.faults(failed_rate=1)
+    try:
+        task_id = submit(page)
+        assert watch(page, task_id)[-1] == "failed"
+    finally:
+        stack.faults()
+    error = stack.get(f"/v1/tasks/{task_id}")["error"]
+    box = task_card(page, task_id).locator(".task-error")
+    expect(box.locator("strong")).to_have_text(error["code"])
+    expect(box.locator(".upstream-code")).to_have_text(f"RunningHub code {error['upstream_code']}")
+    expect(box.locator("p")).to_have_text(error["message"])
