@@ -11,7 +11,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,11 +152,14 @@ def task_card(page: Page, task_id: str) -> Locator:
     return page.locator(f'.tasks-pane .task-card[data-task="{task_id}"]')
 
 
-def submit(page: Page) -> str:
-    """Press Generate; the id of the task card that appears for it."""
+def submit(page: Page, press: Callable[[], None] | None = None) -> str:
+    """Press Generate (or do `press`); the id of the task card that appears for it."""
     cards = page.locator(".tasks-pane .task-card")
     before = {cards.nth(i).get_attribute("data-task") for i in range(cards.count())}
-    page.get_by_role("button", name="Generate", exact=True).click()
+    if press is None:
+        page.get_by_role("button", name="Generate", exact=True).click()
+    else:
+        press()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         newest = cards.first.get_attribute("data-task") if cards.count() else None

@@ -81,8 +81,8 @@ function signInView(problem) {
         try {
           // Any authenticated read proves the token; this one is small.
           await api.tasks({ limit: 1 });
-          state.signInProblem = "";
-          route();
+          // A fresh page: nothing of a previous user's session (live tasks, filters) carries over.
+          location.reload();
         } catch (error) {
           token.clear();
           const text =
@@ -150,9 +150,8 @@ whenUnauthorized(() => {
 
 document.getElementById("sign-out").addEventListener("click", () => {
   token.clear();
-  state.catalog = null;
-  state.signInProblem = "";
-  signInView("");
+  location.hash = "";
+  location.reload();
 });
 
 document.getElementById("lang").addEventListener("change", (event) => {
