@@ -22,12 +22,23 @@ function expectedSeconds(model) {
   return runTimes.get(model);
 }
 
-// One clock for every live card, so that a page of cards costs one timer.
+// A browser opens at most six HTTP/1.1 connections to a host: a few tasks stream their events,
+// the others are read every few seconds, so that the rest of the page is never starved.
+const MAX_STREAMS = 3;
+const POLL_MS = 2000;
+let streams = 0;
+
+// One clock for every live card, so that a page of cards costs one timer. A card no longer on
+// the page (another view, another model) stops following its task here.
 const ticking = new Set();
 setInterval(() => {
   for (const card of ticking) {
-    if (card.el.isConnected) card.tick();
-    else ticking.delete(card);
+    if (card.el.isConnected) {
+      card.tick();
+    } else {
+      ticking.delete(card);
+      card.stop();
+    }
   }
 }, 1000);
 
@@ -38,6 +49,7 @@ export class TaskCard {
     this.onAgain = onAgain;
     this.onChange = onChange;
     this.expected = null;
+    this.stop = () => {};
     this.el = h("article", { class: "task-card", dataset: { task: task.id } });
     this.render();
     expectedSeconds(task.model).then((seconds) => {
@@ -55,9 +67,17 @@ export class TaskCard {
   // Follow the task until it is final and its outputs are archived. Returns a stop function.
   follow() {
     const control = new AbortController();
+    this.stop = () => control.abort();
+    ticking.add(this);
     const run = async () => {
       let delay = 1000;
       while (!control.signal.aborted && !isFinal(this.task)) {
+        if (streams >= MAX_STREAMS) {
+          await sleep(POLL_MS);
+          if (!control.signal.aborted) await this.refresh();
+          continue;
+        }
+        streams += 1;
         try {
           await followEvents(this.task.id, (task) => this.update(task), control.signal);
         } catch (error) {
@@ -66,18 +86,20 @@ export class TaskCard {
           await sleep(delay);
           delay = Math.min(delay * 2, 15000);
           await this.refresh();
+        } finally {
+          streams -= 1;
         }
       }
       // RunningHub's links expire; our archived copy may land just after the task is final.
       const start = Date.now();
-      while (!control.signal.aborted && this.waitingForArchive()) {
+      while (!control.signal.aborted && this.waitingForArchive() && this.el.isConnected) {
         if (Date.now() - start > ARCHIVE_WAIT_S * 1000) return;
         await sleep(1000);
         await this.refresh();
       }
     };
     run();
-    return () => control.abort();
+    return this.stop;
   }
 
   async refresh() {
@@ -183,8 +205,13 @@ function outputs(task) {
   );
 }
 
+// Only web links (ours are relative): a javascript: or data: link from upstream is not followed.
+function webLink(url) {
+  return typeof url === "string" && /^(\/(?!\/)|https?:\/\/)/i.test(url) ? url : null;
+}
+
 export function outputView(output) {
-  const url = output.url || output.source_url;
+  const url = webLink(output.url) || webLink(output.source_url);
   const type = (output.type || "").toLowerCase();
   const name = `output-${output.index}.${type || "bin"}`;
   const download = url

@@ -391,6 +391,7 @@ function upload(name, prop, ctx) {
               "aria-label": `${t("form.remove")} ${entry.name}`,
               onclick: () => {
                 items = items.filter((other) => other !== entry);
+                if (entry.preview.startsWith("blob:")) URL.revokeObjectURL(entry.preview);
                 render();
                 ctx.changed();
               },
