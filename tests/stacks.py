@@ -104,35 +104,6 @@ def simulator(tmp: Path, *options: str, key: str = DEMO_KEY) -> Iterator[Simulat
         yield Simulator(url, key, log)
 
 
-@contextmanager
-def server(tmp: Path, sim: Simulator, *, webhooks: bool = False, **env: str) -> Iterator[Server]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    data_dir = tmp / f"server-{port}"
-    data_dir.mkdir()
-    with fresh_database(data_dir) as database_url:
-        variables = {
-            **os.environ,
-            "AIPAINT_DATA_DIR": str(data_dir),
-            "AIPAINT_DATABASE_URL": database_url,
-            "AIPAINT_RUNNINGHUB_API_KEY": sim.key,
-            "AIPAINT_RUNNINGHUB_BASE_URL": sim.url,
-            "AIPAINT_SECRET_KEY": SECRET,
-            **FAST,
-            **env,
-        }
-        variables.pop("RUNNINGHUB_API_KEY", None)
-        if webhooks:
-            variables["AIPAINT_PUBLIC_URL"] = url
-        stack = Server(url, variables, data_dir / "serve.log")
-        stack.token = stack.new_token()
-        stack.start()
-        try:
-            yield stack
-        finally:
-            stack.stop()
-
-
 def wait_final(http: httpx.Client, task_id: str, timeout: float = 30) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
@@ -163,11 +134,33 @@ def wait_all_final(
 
 
 @contextmanager
+def server(tmp: Path, sim: Simulator, *, webhooks: bool = False, **env: str) -> Iterator[Server]:
+    """`aipaint serve` against the simulator `sim`, with fast timings."""
+    upstream = {
+        "AIPAINT_RUNNINGHUB_API_KEY": sim.key,
+        "AIPAINT_RUNNINGHUB_BASE_URL": sim.url,
+        "AIPAINT_SECRET_KEY": SECRET,
+        **FAST,
+    }
+    with _serve(tmp, {**upstream, **env}, webhooks=webhooks) as stack:
+        yield stack
+
+
+@contextmanager
 def demo_server(tmp: Path, **env: str) -> Iterator[Server]:
     """`aipaint serve` with no RunningHub key: demo mode, on its built-in simulator."""
+    with _serve(tmp, env, demo=True) as stack:
+        yield stack
+
+
+@contextmanager
+def _serve(
+    tmp: Path, env: dict[str, str], *, demo: bool = False, webhooks: bool = False
+) -> Iterator[Server]:
+    """A started server on a free port, a data directory and a new database of its own."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    data_dir = tmp / f"demo-{port}"
+    data_dir = tmp / f"server-{port}"
     data_dir.mkdir()
     with fresh_database(data_dir) as database_url:
         variables = {
@@ -176,8 +169,13 @@ def demo_server(tmp: Path, **env: str) -> Iterator[Server]:
             "AIPAINT_DATABASE_URL": database_url,
             **env,
         }
-        for key in ("AIPAINT_RUNNINGHUB_API_KEY", "RUNNINGHUB_API_KEY", "AIPAINT_TOKEN"):
+        unset = ["RUNNINGHUB_API_KEY", "AIPAINT_TOKEN"]
+        if demo:
+            unset.append("AIPAINT_RUNNINGHUB_API_KEY")
+        for key in unset:
             variables.pop(key, None)
+        if webhooks:
+            variables["AIPAINT_PUBLIC_URL"] = url
         stack = Server(url, variables, data_dir / "serve.log")
         stack.token = stack.new_token()
         stack.start()
