@@ -18,6 +18,7 @@ const state = {
   current: null, // what the studio view returned: its form, to keep values across a re-render
   signInProblem: "",
   signingIn: false,
+  routes: 0, // counts route() calls, so that a slow one cannot overwrite a newer one's state
 };
 
 function titleOf(modelId) {
@@ -118,6 +119,8 @@ async function loadCatalog() {
 }
 
 async function route() {
+  state.routes += 1;
+  const mine = state.routes;
   if (!token.get()) return signInView(state.signInProblem);
   header();
   try {
@@ -132,7 +135,9 @@ async function route() {
     const modelId = hash.startsWith("/m/") ? hash.slice(3) : null;
     const prefill = state.prefill;
     state.prefill = null;
-    state.current = await studioView(main, { catalog, modelId, prefill, titleOf, runAgain });
+    const shown = await studioView(main, { catalog, modelId, prefill, titleOf, runAgain });
+    // Models picked in quick succession: only the last one's form is the one on the page.
+    if (mine === state.routes) state.current = shown;
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return;
     main.replaceChildren(

@@ -10,6 +10,7 @@ import { TaskCard } from "./tasks.js";
 
 const ESTIMATE_DELAY_MS = 300;
 const RECENT_TASKS = 8;
+const MAX_SHOWN = 20;
 
 // What survives re-rendering (a language switch, a new model): the live tasks and their streams.
 const live = { tasks: [], stops: new Map(), loaded: false };
@@ -18,7 +19,7 @@ export async function studioView(root, { catalog, modelId, prefill, titleOf, run
   const models = catalog.models;
   const chosen = modelId && models.some((m) => m.id === modelId) ? modelId : defaultModel(models);
   const picker = renderPicker(models, { selected: chosen, onPick: (id) => (location.hash = `#/m/${id}`) });
-  const formPane = h("section", { class: "form-pane", "aria-live": "polite" }, h("p", { class: "loading" }, "…"));
+  const formPane = h("section", { class: "form-pane" }, h("p", { class: "loading" }, "…"));
   const taskList = h("div", { class: "task-list" });
   const tasksPane = h(
     "aside",
@@ -48,8 +49,11 @@ export async function studioView(root, { catalog, modelId, prefill, titleOf, run
     return taskCard;
   };
   const addTask = (task) => {
-    live.tasks = [task, ...live.tasks.filter((x) => x.id !== task.id)];
-    showTasks();
+    live.tasks = [task, ...live.tasks.filter((x) => x.id !== task.id)].slice(0, MAX_SHOWN);
+    taskList.querySelector(":scope > .muted")?.remove();
+    taskList.prepend(card(task).el);
+    // A card taken off the page stops following its task (see tasks.js); history keeps it.
+    while (taskList.childElementCount > MAX_SHOWN) taskList.lastElementChild.remove();
   };
   if (!live.loaded) {
     live.loaded = true;
