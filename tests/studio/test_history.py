@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from aipaint.catalog.examples import sample_params
+from aipaint.catalog.service import Catalog
 from tests.stacks import wait_all_final
 from tests.studio.conftest import Stack, finish, open_page
 from tests.support import LTX, LTX_PARAMS
@@ -82,3 +86,45 @@ def test_outputs_play_in_place_and_run_again_fills_the_form(history: Page) -> No
     expect(history.locator(".model-head code")).to_have_text(TEXT_TO_IMAGE)
     expect(history.locator('[data-param="prompt"] textarea')).to_have_value("still life no. 0")
     assert history.evaluate("location.hash") == f"#/m/{TEXT_TO_IMAGE}"
+
+
+def test_every_kind_of_output_is_shown_in_place(
+    browser: Browser, stack: Stack, catalog: Catalog, request: pytest.FixtureRequest
+) -> None:
+    user = stack.server.new_token("outputs")
+    kinds = {
+        "audio": "minimax/voice-design",
+        "text": "kling-lip-sync/tts",
+        "3d": "meshy6/text-to-3d",
+    }
+    with stack.server.http(user) as http:
+        ids = {
+            kind: http.post(
+                "/v1/tasks",
+                json={"model": model, "params": sample_params(catalog.get(model))},
+            ).json()["id"]
+            for kind, model in kinds.items()
+        }
+        done = wait_all_final(http, list(ids.values()))
+    page, console = open_page(browser, stack.url, user)
+    page.goto("/#/history")
+
+    audio = page.locator(f'.task-card[data-task="{ids["audio"]}"] audio')
+    expect(audio).to_have_count(1)
+    page.wait_for_function(
+        "a => a.readyState >= 1 || (a.load(), false)", arg=audio.element_handle()
+    )
+    assert audio.evaluate("a => a.duration") > 0
+
+    (text_output,) = done[ids["text"]]["outputs"]
+    shown = page.locator(f'.task-card[data-task="{ids["text"]}"] .output-text')
+    expect(shown).to_have_text(text_output["text"])
+
+    (model_file,) = done[ids["3d"]]["outputs"]
+    glb = page.locator(f'.task-card[data-task="{ids["3d"]}"] figure.output')
+    expect(glb.locator(".file-chip")).to_contain_text(model_file["type"].upper())
+    href = glb.get_by_role("link", name="Download").get_attribute("href") or ""
+    assert href.split("?")[0] == model_file["url"].split("?")[0]
+    fetched = httpx.get(f"{stack.url}{href}")  # the signed link alone, no token: as a browser
+    assert hashlib.sha256(fetched.content).hexdigest() == model_file["sha256"]
+    finish(page, console, request.node.name)
