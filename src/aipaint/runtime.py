@@ -89,11 +89,16 @@ class Runtime:
             self.simulator.stop()
 
     def sign(self, purpose: str, value: str) -> str:
-        message = f"{purpose}:{value}".encode()
-        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:32]
+        return signature(self.secret, purpose, value)
 
     def verify(self, purpose: str, value: str, signature: str) -> bool:
         return hmac.compare_digest(self.sign(purpose, value), signature)
+
+
+def signature(secret: bytes, purpose: str, value: str) -> str:
+    """What signs webhook URLs and file links: an HMAC of `purpose:value` under `secret`."""
+    message = f"{purpose}:{value}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
 
 
 def _secret(settings: Settings) -> bytes:
