@@ -21,7 +21,7 @@ from aipaint.catalog.service import Catalog
 from aipaint.config import Settings
 from aipaint.db import create_engine, database_url, migrate, session_factory
 from aipaint.kit.netguard import UrlGuard
-from aipaint.kit.ratelimit import TokenBucket
+from aipaint.kit.ratelimit import RateBudget
 from aipaint.simulator.app import SimulatorServer
 from aipaint.simulator.settings import DEMO_KEY, SimulatorSettings
 from aipaint.storage import Storage, storage_from_url
@@ -43,7 +43,7 @@ class Runtime:
     guard: UrlGuard
     secret: bytes
     events: TaskEvents = field(default_factory=TaskEvents)
-    budget: TokenBucket = field(default_factory=lambda: TokenBucket(5.0))
+    budget: RateBudget = field(default_factory=lambda: RateBudget(5.0))
     simulator: SimulatorServer | None = None
     upstream_limit: int = 1
 
@@ -76,7 +76,7 @@ class Runtime:
             # Files RunningHub itself hands out (upload links) are safe to pass back to it.
             guard=UrlGuard(trusted=[upstream_host, *settings.trusted_hosts]),
             secret=_secret(settings),
-            budget=TokenBucket(settings.upstream_qps),
+            budget=RateBudget(settings.upstream_qps),
             simulator=simulator,
         )
         return runtime

@@ -16,7 +16,7 @@ import httpx
 import structlog
 
 from aipaint.db import reading, transaction
-from aipaint.kit.ratelimit import TokenBucket
+from aipaint.kit.ratelimit import RateBudget
 from aipaint.metrics import ARCHIVED_BYTES, SUBMITS, TASKS_FINISHED
 from aipaint.models import Output, Task
 from aipaint.models.base import utc_now
@@ -64,7 +64,7 @@ class Lifecycle:
         self.settings = runtime.settings
         self.link_ttl = timedelta(seconds=runtime.settings.link_ttl_s)
         self._in_flight: set[str] = set()
-        self._budget: TokenBucket = runtime.budget
+        self._budget: RateBudget = runtime.budget
 
     @property
     def jobs(self) -> dict[str, Job]:
