@@ -18,6 +18,7 @@ class FakeTime:
 
     async def sleep(self, seconds: float) -> None:
         self.now += seconds
+        await asyncio.sleep(0)  # like a real sleep, it lets other tasks run
 
 
 def _grants(rate: float, calls: int) -> list[float]:
@@ -71,6 +72,44 @@ def test_concurrent_callers_share_one_budget() -> None:
 
     assert len(times) == 20
     assert _most_in_window(sorted(times), 1.0) == 5
+
+
+class ManualTime(FakeTime):
+    """Time moves only when the test says; a sleeper waits for it."""
+
+    async def sleep(self, seconds: float) -> None:
+        wake_at = self.now + seconds
+        while self.now < wake_at:
+            await asyncio.sleep(0)
+
+
+def test_an_urgent_caller_takes_the_next_slot_before_routine_ones() -> None:
+    clock = ManualTime()
+    budget = RateBudget(2, clock=clock.clock, sleep=clock.sleep)
+    order: list[str] = []
+
+    async def call(name: str, *, urgent: bool = False) -> None:
+        await budget.acquire(urgent=urgent)
+        order.append(name)
+
+    async def settle() -> None:
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+    async def run() -> None:
+        routine = [asyncio.create_task(call(f"routine-{n}")) for n in range(4)]
+        await settle()  # two routine calls went out; the others wait for the next second
+        urgent = asyncio.create_task(call("urgent", urgent=True))
+        await settle()
+        while not all(task.done() for task in (urgent, *routine)):
+            clock.now += 1 + GUARD
+            await settle()
+
+    asyncio.run(run())
+
+    assert order[:2] == ["routine-0", "routine-1"]
+    assert order[2] == "urgent"
+    assert sorted(order[3:]) == ["routine-2", "routine-3"]
 
 
 def test_refuses_a_rate_that_is_not_positive() -> None:

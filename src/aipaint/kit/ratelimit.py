@@ -38,15 +38,31 @@ class RateBudget:
         self._sleep = sleep
         self._sent: deque[float] = deque()
         self._lock = asyncio.Lock()
+        self._urgent = 0  # urgent callers waiting for a slot
 
-    async def acquire(self) -> None:
-        """Wait for a slot. Callers queue on the lock, so the budget is shared fairly."""
+    async def acquire(self, *, urgent: bool = False) -> None:
+        """Wait for a slot. Callers queue on the lock, so the budget is shared fairly; urgent
+        callers skip that queue and take the next free slot before any of them."""
+        if urgent:
+            self._urgent += 1
+            try:
+                await self._take(urgent=True)
+            finally:
+                self._urgent -= 1
+            return
         async with self._lock:
-            while True:
-                now = self._clock()
-                while self._sent and self._sent[0] <= now - self.window:
-                    self._sent.popleft()
-                if len(self._sent) < self.limit:
-                    self._sent.append(now)
-                    return
+            await self._take(urgent=False)
+
+    async def _take(self, *, urgent: bool) -> None:
+        while True:
+            now = self._clock()
+            while self._sent and self._sent[0] <= now - self.window:
+                self._sent.popleft()
+            if len(self._sent) < self.limit and (urgent or not self._urgent):
+                self._sent.append(now)
+                return
+            if self._sent and len(self._sent) >= self.limit:
                 await self._sleep(self._sent[0] + self.window - now)
+            else:
+                # A slot is free but an urgent caller is about to take it: let it run first.
+                await asyncio.sleep(0)

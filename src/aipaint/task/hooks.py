@@ -20,7 +20,7 @@ from aipaint.i18n import Text
 from aipaint.metrics import WEBHOOKS
 from aipaint.runtime import Runtime
 from aipaint.task import repository
-from aipaint.task.jobs import POLL
+from aipaint.task.jobs import CONFIRM
 from aipaint.task.state import Status
 from aipaint.worker.runner import Worker
 
@@ -57,7 +57,7 @@ async def runninghub_webhook(task_id: str, signature: str, request: Request) -> 
     WEBHOOKS.labels("accepted").inc()
     worker: Worker | None = request.app.state.worker
     if worker is not None:
-        await worker.queue.enqueue(POLL, task_id)
+        await worker.queue.enqueue(CONFIRM, task_id, urgent=True)
     return JSONResponse({"received": True}, status_code=202)
 
 

@@ -44,6 +44,8 @@ from aipaint.worker.queue import Job, JobQueue
 log = structlog.get_logger(__name__)
 
 DISPATCH, POLL, ARCHIVE = "task.dispatch", "task.poll", "task.archive"
+# A poll a webhook asked for: the task has likely just finished, so it goes before routine polls.
+CONFIRM = "task.confirm"
 # The dispatcher is one job for all pending tasks; this is its queue key.
 ALL = "*"
 # Nominal seconds a task of each output type takes upstream: the polling cadence follows it.
@@ -68,7 +70,12 @@ class Lifecycle:
 
     @property
     def jobs(self) -> dict[str, Job]:
-        return {DISPATCH: self.dispatch, POLL: self.poll, ARCHIVE: self.archive}
+        return {
+            DISPATCH: self.dispatch,
+            POLL: self.poll,
+            CONFIRM: self.confirm,
+            ARCHIVE: self.archive,
+        }
 
     # --- saving through the state machine -------------------------------------------------------
 
@@ -232,7 +239,10 @@ class Lifecycle:
 
     # --- poll: follow a task upstream ----------------------------------------------------------
 
-    async def poll(self, task_id: str) -> None:
+    async def confirm(self, task_id: str) -> None:
+        await self.poll(task_id, urgent=True)
+
+    async def poll(self, task_id: str, *, urgent: bool = False) -> None:
         async with reading(self.rt.sessions) as session:
             task = await repository.get(session, task_id)
         if task is None or Status(task.status).is_final:
@@ -244,7 +254,7 @@ class Lifecycle:
             await self.queue.enqueue(ARCHIVE, task_id)
             return
         assert task.upstream_task_id is not None
-        await self._budget.acquire()
+        await self._budget.acquire(urgent=urgent)
         try:
             state = await self.rt.upstream.query(task.upstream_task_id)
         except UpstreamNotFound:
