@@ -251,7 +251,7 @@ class Lifecycle:
             await self._reconcile(task)
             return
         if task.upstream_status == TaskStatus.SUCCEEDED:
-            await self.queue.enqueue(ARCHIVE, task_id)
+            await self.queue.enqueue(ARCHIVE, task_id, urgent=True)
             return
         assert task.upstream_task_id is not None
         await self._budget.acquire(urgent=urgent)
@@ -270,7 +270,8 @@ class Lifecycle:
             return
         if updated.upstream_status == TaskStatus.SUCCEEDED:
             await self.queue.enqueue(DISPATCH, ALL)  # its upstream slot is free
-            await self.queue.enqueue(ARCHIVE, task_id)
+            # Done upstream, waited for by a user: ahead of any backlog of routine polls.
+            await self.queue.enqueue(ARCHIVE, task_id, urgent=True)
             return
         await self.queue.enqueue(POLL, task_id, delay=delay)
 
