@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from aipaint.models import Output, Task, Upload
 
@@ -17,8 +18,13 @@ async def add(session: AsyncSession, task: Task) -> None:
     await session.flush()
 
 
+# One task with its outputs in one statement: a second SELECT (the relationship's default
+# `selectin`, right for pages of tasks) is another round trip to SQLite's thread.
+_WITH_OUTPUTS = (joinedload(Task.outputs),)
+
+
 async def get(session: AsyncSession, task_id: str) -> Task | None:
-    return await session.get(Task, task_id, populate_existing=True)
+    return await session.get(Task, task_id, populate_existing=True, options=_WITH_OUTPUTS)
 
 
 async def get_for_update(session: AsyncSession, task_id: str) -> Task | None:
@@ -33,10 +39,12 @@ async def get_for_update(session: AsyncSession, task_id: str) -> Task | None:
     result = await session.execute(
         select(Task)
         .where(Task.id == task_id)
-        .with_for_update()
+        .options(*_WITH_OUTPUTS)
+        # Only the task's row: PostgreSQL refuses to lock the nullable side of the outer join.
+        .with_for_update(of=Task)
         .execution_options(populate_existing=True)
     )
-    return result.scalar_one_or_none()
+    return result.unique().scalar_one_or_none()
 
 
 async def by_idempotency_key(session: AsyncSession, user_id: str, key: str) -> Task | None:
