@@ -15,13 +15,14 @@ from datetime import timedelta
 import httpx
 import structlog
 
-from aipaint.db import reading, transaction
+from aipaint.db import reading
 from aipaint.kit.ratelimit import RateBudget
-from aipaint.metrics import ARCHIVED_BYTES, SUBMITS, TASKS_FINISHED
+from aipaint.metrics import ARCHIVED_BYTES, SUBMITS
 from aipaint.models import Output, Task
 from aipaint.models.base import utc_now
 from aipaint.runtime import Runtime
 from aipaint.task import repository
+from aipaint.task.saving import TaskSaver
 from aipaint.task.state import (
     Archived,
     Canceled,
@@ -67,6 +68,7 @@ class Lifecycle:
         self.link_ttl = timedelta(seconds=runtime.settings.link_ttl_s)
         self._in_flight: set[str] = set()
         self._budget: RateBudget = runtime.budget
+        self._saver = TaskSaver(runtime.sessions, runtime.events)
 
     @property
     def jobs(self) -> dict[str, Job]:
@@ -83,19 +85,7 @@ class Lifecycle:
         self, task_id: str, change: Callable[[Task], bool | None], *, check_at: float | None = None
     ) -> Task | None:
         """Load the task (locked), let `change` edit it, commit, and tell its watchers."""
-        async with transaction(self.rt.sessions) as session:
-            task = await repository.get_for_update(session, task_id)
-            if task is None:
-                return None
-            was_final = Status(task.status).is_final
-            changed = change(task)
-            if not was_final and Status(task.status).is_final:
-                TASKS_FINISHED.labels(task.status).inc()
-            if check_at is not None and not Status(task.status).is_final:
-                task.next_check_at = utc_now() + timedelta(seconds=check_at)
-        if changed:
-            self.rt.events.publish(task_id)
-        return task
+        return await self._saver.save(task_id, change, check_at=check_at)
 
     async def event(
         self, task_id: str, event: Event, *, check_at: float | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
@@ -45,6 +46,23 @@ async def get_for_update(session: AsyncSession, task_id: str) -> Task | None:
         .execution_options(populate_existing=True)
     )
     return result.unique().scalar_one_or_none()
+
+
+async def get_many_for_update(session: AsyncSession, task_ids: Sequence[str]) -> dict[str, Task]:
+    """`get_for_update` for several tasks at once, by id; locked in id order on PostgreSQL, so
+    that two writers of overlapping sets cannot deadlock."""
+    ids = sorted(set(task_ids))
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(update(Task).where(Task.id.in_(ids)).values(version=Task.version))
+    result = await session.execute(
+        select(Task)
+        .where(Task.id.in_(ids))
+        .order_by(Task.id)
+        .options(*_WITH_OUTPUTS)
+        .with_for_update(of=Task)
+        .execution_options(populate_existing=True)
+    )
+    return {task.id: task for task in result.unique().scalars()}
 
 
 async def by_idempotency_key(session: AsyncSession, user_id: str, key: str) -> Task | None:
