@@ -76,7 +76,11 @@ class Runtime:
             # Files RunningHub itself hands out (upload links) are safe to pass back to it.
             guard=UrlGuard(trusted=[upstream_host, *settings.trusted_hosts]),
             secret=_secret(settings),
-            budget=RateBudget(settings.upstream_qps),
+            # With webhooks on, polling is the safety net: it keeps half the budget free for
+            # the queries that confirm webhooks, which come in bursts when many tasks finish.
+            budget=RateBudget(
+                settings.upstream_qps, routine_share=0.5 if settings.public_url else 1.0
+            ),
             simulator=simulator,
         )
         return runtime

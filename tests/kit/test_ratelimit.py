@@ -112,6 +112,27 @@ def test_an_urgent_caller_takes_the_next_slot_before_routine_ones() -> None:
     assert sorted(order[3:]) == ["routine-2", "routine-3"]
 
 
+def test_routine_calls_keep_to_their_share_and_leave_the_rest_to_urgent_ones() -> None:
+    fake = FakeTime()
+    budget = RateBudget(10, routine_share=0.5, clock=fake.clock, sleep=fake.sleep)
+    routine: list[float] = []
+    urgent: list[float] = []
+
+    async def run() -> None:
+        for _ in range(10):
+            await budget.acquire()
+            routine.append(fake.now)
+        for _ in range(5):
+            await budget.acquire(urgent=True)
+            urgent.append(fake.now)
+
+    asyncio.run(run())
+
+    assert _most_in_window(routine, 1.0) == 5
+    # The urgent calls use the half of the last window that routine calls left free.
+    assert urgent == [routine[-1]] * 5
+
+
 def test_refuses_a_rate_that_is_not_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         RateBudget(0)

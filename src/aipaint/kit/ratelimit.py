@@ -6,6 +6,9 @@ remembers when its latest calls went out and holds the next one until no one-sec
 (longer for rates under 1/s) would hold more than the budget. The window it keeps is a little
 longer than the one it promises (GUARD), because the network may bunch calls up by a few
 milliseconds on their way: the upstream must still count no more than the budget.
+
+Urgent calls (confirming a webhook: a task has just finished) go before routine ones (polls),
+and routine calls may be held to a share of the budget, so that urgent ones always find room.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class RateBudget:
         self,
         rate: float,
         *,
+        routine_share: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -34,9 +38,12 @@ class RateBudget:
         promised = max(1.0, 1.0 / rate)
         self.limit = max(1, math.floor(rate * promised + 1e-9))
         self.window = promised * (1 + GUARD)
+        # Routine calls may use only this many slots a window; the rest wait for urgent ones.
+        self.routine_limit = max(1, math.floor(self.limit * routine_share + 1e-9))
         self._clock = clock
         self._sleep = sleep
         self._sent: deque[float] = deque()
+        self._routine: deque[float] = deque()  # the routine calls among them
         self._lock = asyncio.Lock()
         self._urgent = 0  # urgent callers waiting for a slot
 
@@ -56,13 +63,23 @@ class RateBudget:
     async def _take(self, *, urgent: bool) -> None:
         while True:
             now = self._clock()
-            while self._sent and self._sent[0] <= now - self.window:
-                self._sent.popleft()
-            if len(self._sent) < self.limit and (urgent or not self._urgent):
-                self._sent.append(now)
-                return
-            if self._sent and len(self._sent) >= self.limit:
+            for sent in (self._sent, self._routine):
+                while sent and sent[0] <= now - self.window:
+                    sent.popleft()
+            if urgent:
+                if len(self._sent) < self.limit:
+                    self._sent.append(now)
+                    return
                 await self._sleep(self._sent[0] + self.window - now)
-            else:
+                continue
+            if len(self._routine) >= self.routine_limit:
+                await self._sleep(self._routine[0] + self.window - now)
+            elif len(self._sent) >= self.limit:
+                await self._sleep(self._sent[0] + self.window - now)
+            elif self._urgent:
                 # A slot is free but an urgent caller is about to take it: let it run first.
                 await asyncio.sleep(0)
+            else:
+                self._sent.append(now)
+                self._routine.append(now)
+                return
