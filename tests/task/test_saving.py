@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aipaint.db import create_engine, migrate, reading, session_factory, transaction
 from aipaint.models import Task, User
 from aipaint.task import repository
 from aipaint.task.events import TaskEvents
-from aipaint.task.saving import Change, TaskSaver
+from aipaint.task.saving import Change, TaskInserter, TaskSaver
 from tests.support import fresh_database
 
 pytestmark = pytest.mark.anyio
@@ -116,3 +117,31 @@ async def test_an_unknown_task_saves_nothing_and_tells_watchers_nothing(
     with events.subscribe("tsk_missing") as changed:
         assert await saver.save("tsk_missing", _set_model("x")) is None
         assert not changed.is_set()
+
+
+async def test_new_tasks_arriving_together_share_one_commit_and_a_duplicate_fails_alone(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    inserter = TaskInserter(sessions)
+    commits = _commits(sessions)
+
+    def new(task_id: str, key: str) -> Task:
+        return Task(
+            id=task_id, user_id="usr_1", model="m", params={}, status="pending", idempotency_key=key
+        )
+
+    stored = await asyncio.gather(
+        *(inserter.insert(new(f"tsk_new{n}", f"key-{n}")) for n in range(4))
+    )
+    assert [task.id for task in stored] == [f"tsk_new{n}" for n in range(4)]
+    assert len(commits) == 1
+
+    outcomes = await asyncio.gather(
+        inserter.insert(new("tsk_new8", "key-8")),
+        inserter.insert(new("tsk_new9", "key-0")),  # the Idempotency-Key of an earlier task
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[1], IntegrityError)
+    async with reading(sessions) as session:
+        assert await repository.get(session, "tsk_new8") is not None
+        assert await repository.get(session, "tsk_new9") is None

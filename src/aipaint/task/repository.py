@@ -14,11 +14,6 @@ from aipaint.models import Output, Task, Upload
 ACTIVE_UPSTREAM = ("queued", "running")
 
 
-async def add(session: AsyncSession, task: Task) -> None:
-    session.add(task)
-    await session.flush()
-
-
 # One task with its outputs in one statement: a second SELECT (the relationship's default
 # `selectin`, right for pages of tasks) is another round trip to SQLite's thread.
 _WITH_OUTPUTS = (joinedload(Task.outputs),)
