@@ -254,7 +254,18 @@ class Lifecycle:
             await self._query_failed(task_id, error)
             return
         delay = self._poll_delay(task)
-        updated = await self.event(task_id, UpstreamReport.of(state), check_at=delay)
+        report, now = UpstreamReport.of(state), utc_now()
+
+        def record(task: Task) -> bool:
+            changed = apply(task, report, now, link_ttl=self.link_ttl)
+            if task.upstream_status == TaskStatus.SUCCEEDED and all(
+                o.archived for o in task.outputs
+            ):
+                # Nothing to download (text outputs live in the row): finished in this write.
+                changed = apply(task, Archived(), now, link_ttl=self.link_ttl) or changed
+            return changed
+
+        updated = await self.save(task_id, record, check_at=delay)
         if updated is None or Status(updated.status).is_final:
             await self.queue.enqueue(DISPATCH, ALL)
             return
