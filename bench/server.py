@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from aipaint.simulator.state import mask_key
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+HEALTH_POLL_S = 0.005  # fine enough to time a start-up (cold_start) with
 # Never inherited by a process started here: a benchmark talks to no real RunningHub and writes
 # to no database of the caller's; what it needs, it passes in `env`.
 _NOT_INHERITED = ("AIPAINT_", "RUNNINGHUB_")
@@ -32,6 +33,7 @@ class Server:
     url: str
     pid: int
     token: str  # an aipaint API token made for the run
+    started_in: float = 0.0  # seconds from starting the process to its first good /healthz
 
 
 @dataclass(frozen=True)
@@ -67,21 +69,34 @@ def free_port() -> int:
         return port
 
 
+# Called with the data dir (database migrated, token made) and the URL the server will answer
+# on, before the server starts: what a scenario stores there is what the server finds at start.
+Prepare = Callable[[Path, str], None]
+
+
 @contextmanager
-def running_server(env: Mapping[str, str] | None = None) -> Iterator[Server]:
+def running_server(
+    env: Mapping[str, str] | None = None,
+    *,
+    webhooks: bool = False,
+    prepare: Prepare | None = None,
+) -> Iterator[Server]:
     """`aipaint serve` on 127.0.0.1, in its own data dir, up once `/healthz` answers 200.
 
     `env` adds settings (e.g. `Simulator.env`); no `AIPAINT_*` / `RUNNINGHUB_*` variable of the
     caller's environment is passed on, so without `env` the server runs in demo mode.
+    `webhooks` sets `AIPAINT_PUBLIC_URL` to the server's own URL, so upstream calls it back.
     The process is stopped when the block ends, however it ends: SIGTERM, then SIGKILL.
     """
     with tempfile.TemporaryDirectory(prefix="aipaint-bench-") as tmp:
         workdir = Path(tmp)
         port = free_port()
+        url = f"http://{HOST}:{port}"
         child_env = {
             **_base_env(),
             "AIPAINT_DATA_DIR": str(workdir / "data"),
             "AIPAINT_LOG_LEVEL": "WARNING",
+            **({"AIPAINT_PUBLIC_URL": url} if webhooks else {}),
             **(env or {}),
         }
         token = subprocess.run(
@@ -92,16 +107,18 @@ def running_server(env: Mapping[str, str] | None = None) -> Iterator[Server]:
             capture_output=True,
             text=True,
         ).stdout.splitlines()[-1]
+        if prepare is not None:
+            prepare(workdir / "data", url)
         command = [sys.executable, "-m", "aipaint", "serve", "--host", HOST, "--port", str(port)]
         with (workdir / "server.log").open("wb") as log:
             # cwd is the temp dir, so that no `.env` of the checkout leaks into the settings.
+            started = time.perf_counter()
             process = subprocess.Popen(
                 command, cwd=workdir, env=child_env, stdout=log, stderr=subprocess.STDOUT
             )
             try:
-                url = f"http://{HOST}:{port}"
                 _wait_healthy(process, url, "/healthz", workdir / "server.log", "aipaint serve")
-                yield Server(url, process.pid, token)
+                yield Server(url, process.pid, token, time.perf_counter() - started)
             finally:
                 _stop(process)
 
@@ -112,11 +129,13 @@ def running_simulator(
     speed: float = 1000,
     concurrency: int = 1_000_000,
     keys: Sequence[str] = (DEMO_KEY,),
+    output_pad_mb: float = 0,
 ) -> Iterator[Simulator]:
     """`aipaint simulator` (RunningHub's OpenAPI v2) on 127.0.0.1, up once
     `/simulator/health` answers 200, and stopped like `running_server`'s process.
 
     `concurrency` is its limit of tasks in flight per key: the default never refuses a submit.
+    `output_pad_mb` pads every result file to that size.
     """
     if len({mask_key(key) for key in keys}) != len(keys):
         raise ValueError("the simulator's stats could not tell these keys apart")
@@ -125,7 +144,7 @@ def running_simulator(
         port = free_port()
         command = [sys.executable, "-m", "aipaint", "simulator", "--host", HOST]
         command += ["--port", str(port), "--speed", f"{speed:g}"]
-        command += ["--concurrency", str(concurrency)]
+        command += ["--concurrency", str(concurrency), "--output-pad-mb", f"{output_pad_mb:g}"]
         for key in keys:
             command += ["--key", key]
         env = {**_base_env(), "AIPAINT_LOG_LEVEL": "WARNING"}
@@ -155,7 +174,7 @@ def _wait_healthy(
                     return
             except httpx.TransportError:
                 pass
-            time.sleep(0.05)
+            time.sleep(HEALTH_POLL_S)
     raise RuntimeError(f"{what} did not answer {path} in {START_TIMEOUT_S} s: {_tail(log)}")
 
 
@@ -182,3 +201,23 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
     fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid: int) -> int:
+    """The resident memory of a process now (VmRSS); 0 where there is no /proc."""
+    return _status_kib(pid, "VmRSS:") * 1024
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """The most resident memory a process has had so far (VmHWM); 0 where there is no /proc."""
+    return _status_kib(pid, "VmHWM:") * 1024
+
+
+def _status_kib(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0

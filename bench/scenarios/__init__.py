@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from importlib import import_module
 
-MODULES = ("catalog", "validation", "model_reads", "submit_overhead", "task_reads")
+MODULES = (
+    "catalog",
+    "validation",
+    "cold_start",
+    "model_reads",
+    "submit_overhead",
+    "task_reads",
+    "tracking",
+    "archival",
+)
 
 for _module in MODULES:
     import_module(f"{__name__}.{_module}")

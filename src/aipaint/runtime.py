@@ -21,7 +21,7 @@ from aipaint.catalog.service import Catalog
 from aipaint.config import Settings
 from aipaint.db import create_engine, database_url, migrate, session_factory
 from aipaint.kit.netguard import UrlGuard
-from aipaint.kit.ratelimit import TokenBucket
+from aipaint.kit.ratelimit import RateBudget
 from aipaint.simulator.app import SimulatorServer
 from aipaint.simulator.settings import DEMO_KEY, SimulatorSettings
 from aipaint.storage import Storage, storage_from_url
@@ -43,7 +43,7 @@ class Runtime:
     guard: UrlGuard
     secret: bytes
     events: TaskEvents = field(default_factory=TaskEvents)
-    budget: TokenBucket = field(default_factory=lambda: TokenBucket(5.0))
+    budget: RateBudget = field(default_factory=lambda: RateBudget(5.0))
     simulator: SimulatorServer | None = None
     upstream_limit: int = 1
 
@@ -76,7 +76,11 @@ class Runtime:
             # Files RunningHub itself hands out (upload links) are safe to pass back to it.
             guard=UrlGuard(trusted=[upstream_host, *settings.trusted_hosts]),
             secret=_secret(settings),
-            budget=TokenBucket(settings.upstream_qps),
+            # With webhooks on, polling is the safety net: it keeps half the budget free for
+            # the queries that confirm webhooks, which come in bursts when many tasks finish.
+            budget=RateBudget(
+                settings.upstream_qps, routine_share=0.5 if settings.public_url else 1.0
+            ),
             simulator=simulator,
         )
         return runtime
@@ -89,11 +93,16 @@ class Runtime:
             self.simulator.stop()
 
     def sign(self, purpose: str, value: str) -> str:
-        message = f"{purpose}:{value}".encode()
-        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:32]
+        return signature(self.secret, purpose, value)
 
     def verify(self, purpose: str, value: str, signature: str) -> bool:
         return hmac.compare_digest(self.sign(purpose, value), signature)
+
+
+def signature(secret: bytes, purpose: str, value: str) -> str:
+    """What signs webhook URLs and file links: an HMAC of `purpose:value` under `secret`."""
+    message = f"{purpose}:{value}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
 
 
 def _secret(settings: Settings) -> bytes:

@@ -27,6 +27,17 @@ KEY_FIGURES = {
         "added latency p99",
     },
     "task_reads": {"task: throughput", "healthz: throughput", "task / healthz throughput ratio"},
+    "cold_start": {"serve to first /healthz", "python -c pass"},
+    "tracking": {
+        "polling: peak query rate",
+        "polling: completion delay p99",
+        "webhooks: completion delay p99",
+    },
+    "archival": {
+        "2 MB × 6: archival throughput",
+        "2 MB × 6: plain download throughput",
+        "2 MB × 6: archival / download",
+    },
 }
 
 

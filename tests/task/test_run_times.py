@@ -13,7 +13,6 @@ from aipaint.db import transaction
 from aipaint.kit.ids import new_id
 from aipaint.models import Task
 from aipaint.models.base import utc_now
-from aipaint.task import repository
 
 pytestmark = pytest.mark.anyio
 
@@ -39,7 +38,7 @@ async def test_median_and_p90_of_the_models_successes(
                 finished_at=now,
                 outputs=[],
             )
-            await repository.add(session, task)
+            session.add(task)
 
     response = await client.get("/v1/run-times", params={"model": MODEL})
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from aipaint.simulator.faults import ScriptedFault, Target, TransportFault
 from aipaint.simulator.outputs import render
-from aipaint.simulator.service import Simulator
+from aipaint.simulator.service import Rejected, Simulator
 from aipaint.simulator.settings import Faults
 from aipaint.simulator.state import SimTask, SimulatorState, mask_key
 
@@ -91,6 +91,7 @@ async def stats(request: Request) -> dict[str, Any]:
     return {
         "submits_by_key": {mask_key(k): n for k, n in state.submits_by_key.items()},
         "submits": sum(state.submits_by_key.values()),
+        "seeded_by_key": {mask_key(k): n for k, n in state.seeded_by_key.items()},
         "peak_active_by_key": {mask_key(k): n for k, n in state.peak_active_by_key.items()},
         "tasks": len(state.tasks),
         "requests": len(state.requests),
@@ -128,6 +129,32 @@ def _truth(state: SimulatorState, task: SimTask) -> dict[str, Any]:
         "webhook_url": task.webhook_url,
         "webhook_deliveries": task.webhook_deliveries,
     }
+
+
+class SeedIn(BaseModel):
+    key: str
+    model: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    run_s: tuple[float, float] = Field(description="Nominal run time range, scaled by speed")
+    webhook_urls: list[str | None] = Field(
+        description="One per task to create (null: none)", max_length=100_000
+    )
+
+
+@router.post("/tasks", summary="Put tasks in flight at once, without submits (benchmarks)")
+async def seed_tasks(body: SeedIn, request: Request) -> dict[str, Any]:
+    simulator = _sim(request)
+    low, high = body.run_s
+    if not 0 <= low <= high:
+        raise HTTPException(422, "run_s must be [low, high] with 0 <= low <= high")
+    base = str(request.base_url).rstrip("/")
+    try:
+        tasks = simulator.seed(
+            body.key, body.model, body.params, (low, high), body.webhook_urls, base
+        )
+    except Rejected as rejected:
+        raise HTTPException(422, rejected.error[1]) from None
+    return {"tasks": [{"id": task.id, "ends_at": task.ends_at} for task in tasks]}
 
 
 class StatusIn(BaseModel):

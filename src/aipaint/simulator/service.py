@@ -93,6 +93,55 @@ class Simulator:
         # The answer tells the status at acceptance, however long building it took.
         return self.task_body(task, at=task.created_at)
 
+    def seed(
+        self,
+        key: str,
+        model_id: str,
+        params: dict[str, Any],
+        run_s: tuple[float, float],
+        webhook_urls: list[str | None],
+        base_url: str,
+    ) -> list[SimTask]:
+        """Tasks that start running now and last `run_s` (nominal, uniform), one per webhook URL.
+
+        Not a RunningHub call: benchmarks put thousands of tasks in flight at once this way,
+        without paying for thousands of submits first. Nothing is charged or counted as a submit;
+        every other behaviour (status over time, results, webhooks) is a submitted task's.
+        """
+        state = self.state
+        if key not in state.accounts:
+            raise Rejected(wire.INVALID_KEY)
+        try:
+            spec = self.catalog.get(model_id)
+        except ModelNotFound:
+            raise Rejected(wire.INVALID_URL, model_id) from None
+        now = state.clock()
+        low, high = run_s
+        tasks = []
+        for webhook_url in webhook_urls:
+            run = state.random.uniform(low, high)
+            task = SimTask(
+                id=state.next_task_id(),
+                key=key,
+                model_id=spec.id,
+                output_type=spec.output_type,
+                params=dict(params),
+                webhook_url=webhook_url,
+                base_url=state.settings.public_url or base_url,
+                created_at=now,
+                starts_at=now,
+                ends_at=now + state.scaled(run),
+                failed=False,
+                seed=state.random.randrange(2**31),
+                price=Decimal(0),
+                run_seconds=run,
+            )
+            state.tasks[task.id] = task
+            self.webhooks.schedule(task)
+            tasks.append(task)
+        state.seeded_by_key[key] += len(tasks)
+        return tasks
+
     def _price(self, model_id: str, params: dict[str, Any]) -> Decimal:
         result = estimate(self.catalog.get(model_id), params)
         return Decimal(result.total) if result.total else _FALLBACK_PRICE

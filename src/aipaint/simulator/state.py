@@ -80,6 +80,8 @@ class SimulatorState:
         self.tasks: dict[str, SimTask] = {}
         self.uploads: dict[str, Upload] = {}
         self.submits_by_key: Counter[str] = Counter()
+        # Tasks put in flight through the control routes (benchmarks), never submitted.
+        self.seeded_by_key: Counter[str] = Counter()
         # The most tasks a key ever had in flight at once: proves a client kept to its limit.
         self.peak_active_by_key: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()

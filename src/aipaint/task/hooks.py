@@ -14,13 +14,14 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from aipaint.db import transaction
+from aipaint.db import reading, transaction
 from aipaint.errors import AipaintError
 from aipaint.i18n import Text
 from aipaint.metrics import WEBHOOKS
+from aipaint.models import Task
 from aipaint.runtime import Runtime
 from aipaint.task import repository
-from aipaint.task.jobs import POLL
+from aipaint.task.jobs import CONFIRM
 from aipaint.task.state import Status
 from aipaint.worker.runner import Worker
 
@@ -46,19 +47,27 @@ async def runninghub_webhook(task_id: str, signature: str, request: Request) -> 
         WEBHOOKS.labels("forged").inc()
         raise HookNotFound()
     upstream_id = _upstream_task_id(await request.body())
-    async with transaction(runtime.sessions) as session:
-        task = await repository.get_for_update(session, task_id)
-        if task is None:
-            raise HookNotFound()
-        if task.upstream_task_id is None and upstream_id and task.status == Status.PENDING:
-            # An uncertain submit did land: remember which task it became; `poll` confirms it.
-            task.upstream_hint = upstream_id
+    # A read, not a write, in the usual case: the answer never waits for the writer lock.
+    async with reading(runtime.sessions) as session:
+        task = await repository.get(session, task_id)
+    if task is None:
+        raise HookNotFound()
+    if _names_an_uncertain_submit(task, upstream_id):
+        async with transaction(runtime.sessions) as session:
+            task = await repository.get_for_update(session, task_id)
+            if task is not None and _names_an_uncertain_submit(task, upstream_id):
+                # An uncertain submit did land: remember which task it became; `poll` confirms.
+                task.upstream_hint = upstream_id
     log.info("webhook_received", task_id=task_id, upstream_task_id=upstream_id)
     WEBHOOKS.labels("accepted").inc()
     worker: Worker | None = request.app.state.worker
     if worker is not None:
-        await worker.queue.enqueue(POLL, task_id)
+        await worker.queue.enqueue(CONFIRM, task_id, urgent=True)
     return JSONResponse({"received": True}, status_code=202)
+
+
+def _names_an_uncertain_submit(task: Task, upstream_id: str | None) -> bool:
+    return task.upstream_task_id is None and bool(upstream_id) and task.status == Status.PENDING
 
 
 def _upstream_task_id(body: bytes) -> str | None:

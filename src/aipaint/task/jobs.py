@@ -15,13 +15,14 @@ from datetime import timedelta
 import httpx
 import structlog
 
-from aipaint.db import reading, transaction
-from aipaint.kit.ratelimit import TokenBucket
-from aipaint.metrics import ARCHIVED_BYTES, SUBMITS, TASKS_FINISHED
+from aipaint.db import reading
+from aipaint.kit.ratelimit import RateBudget
+from aipaint.metrics import ARCHIVED_BYTES, SUBMITS
 from aipaint.models import Output, Task
 from aipaint.models.base import utc_now
 from aipaint.runtime import Runtime
 from aipaint.task import repository
+from aipaint.task.saving import TaskSaver
 from aipaint.task.state import (
     Archived,
     Canceled,
@@ -44,6 +45,8 @@ from aipaint.worker.queue import Job, JobQueue
 log = structlog.get_logger(__name__)
 
 DISPATCH, POLL, ARCHIVE = "task.dispatch", "task.poll", "task.archive"
+# A poll a webhook asked for: the task has likely just finished, so it goes before routine polls.
+CONFIRM = "task.confirm"
 # The dispatcher is one job for all pending tasks; this is its queue key.
 ALL = "*"
 # Nominal seconds a task of each output type takes upstream: the polling cadence follows it.
@@ -64,11 +67,17 @@ class Lifecycle:
         self.settings = runtime.settings
         self.link_ttl = timedelta(seconds=runtime.settings.link_ttl_s)
         self._in_flight: set[str] = set()
-        self._budget: TokenBucket = runtime.budget
+        self._budget: RateBudget = runtime.budget
+        self._saver = TaskSaver(runtime.sessions, runtime.events)
 
     @property
     def jobs(self) -> dict[str, Job]:
-        return {DISPATCH: self.dispatch, POLL: self.poll, ARCHIVE: self.archive}
+        return {
+            DISPATCH: self.dispatch,
+            POLL: self.poll,
+            CONFIRM: self.confirm,
+            ARCHIVE: self.archive,
+        }
 
     # --- saving through the state machine -------------------------------------------------------
 
@@ -76,19 +85,7 @@ class Lifecycle:
         self, task_id: str, change: Callable[[Task], bool | None], *, check_at: float | None = None
     ) -> Task | None:
         """Load the task (locked), let `change` edit it, commit, and tell its watchers."""
-        async with transaction(self.rt.sessions) as session:
-            task = await repository.get_for_update(session, task_id)
-            if task is None:
-                return None
-            was_final = Status(task.status).is_final
-            changed = change(task)
-            if not was_final and Status(task.status).is_final:
-                TASKS_FINISHED.labels(task.status).inc()
-            if check_at is not None and not Status(task.status).is_final:
-                task.next_check_at = utc_now() + timedelta(seconds=check_at)
-        if changed:
-            self.rt.events.publish(task_id)
-        return task
+        return await self._saver.save(task_id, change, check_at=check_at)
 
     async def event(
         self, task_id: str, event: Event, *, check_at: float | None = None
@@ -232,7 +229,10 @@ class Lifecycle:
 
     # --- poll: follow a task upstream ----------------------------------------------------------
 
-    async def poll(self, task_id: str) -> None:
+    async def confirm(self, task_id: str) -> None:
+        await self.poll(task_id, urgent=True)
+
+    async def poll(self, task_id: str, *, urgent: bool = False) -> None:
         async with reading(self.rt.sessions) as session:
             task = await repository.get(session, task_id)
         if task is None or Status(task.status).is_final:
@@ -241,10 +241,10 @@ class Lifecycle:
             await self._reconcile(task)
             return
         if task.upstream_status == TaskStatus.SUCCEEDED:
-            await self.queue.enqueue(ARCHIVE, task_id)
+            await self.queue.enqueue(ARCHIVE, task_id, urgent=True)
             return
         assert task.upstream_task_id is not None
-        await self._budget.acquire()
+        await self._budget.acquire(urgent=urgent)
         try:
             state = await self.rt.upstream.query(task.upstream_task_id)
         except UpstreamNotFound:
@@ -254,13 +254,25 @@ class Lifecycle:
             await self._query_failed(task_id, error)
             return
         delay = self._poll_delay(task)
-        updated = await self.event(task_id, UpstreamReport.of(state), check_at=delay)
+        report, now = UpstreamReport.of(state), utc_now()
+
+        def record(task: Task) -> bool:
+            changed = apply(task, report, now, link_ttl=self.link_ttl)
+            if task.upstream_status == TaskStatus.SUCCEEDED and all(
+                o.archived for o in task.outputs
+            ):
+                # Nothing to download (text outputs live in the row): finished in this write.
+                changed = apply(task, Archived(), now, link_ttl=self.link_ttl) or changed
+            return changed
+
+        updated = await self.save(task_id, record, check_at=delay)
         if updated is None or Status(updated.status).is_final:
             await self.queue.enqueue(DISPATCH, ALL)
             return
         if updated.upstream_status == TaskStatus.SUCCEEDED:
             await self.queue.enqueue(DISPATCH, ALL)  # its upstream slot is free
-            await self.queue.enqueue(ARCHIVE, task_id)
+            # Done upstream, waited for by a user: ahead of any backlog of routine polls.
+            await self.queue.enqueue(ARCHIVE, task_id, urgent=True)
             return
         await self.queue.enqueue(POLL, task_id, delay=delay)
 
@@ -378,8 +390,10 @@ class Lifecycle:
             async with self.rt.downloads.stream("GET", output.source_url) as response:
                 response.raise_for_status()
                 content_type = response.headers.get("content-type", "application/octet-stream")
+                # Chunks as they come off the socket: re-cutting them to a fixed size would copy
+                # every byte once more, a third of the CPU archival costs.
                 stored = await self.rt.storage.put(
-                    key, response.aiter_bytes(1 << 16), content_type=content_type
+                    key, response.aiter_bytes(), content_type=content_type
                 )
         except (httpx.HTTPError, OSError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from aipaint.models import Output, Task, Upload
 
 ACTIVE_UPSTREAM = ("queued", "running")
 
 
-async def add(session: AsyncSession, task: Task) -> None:
-    session.add(task)
-    await session.flush()
+# One task with its outputs in one statement: a second SELECT (the relationship's default
+# `selectin`, right for pages of tasks) is another round trip to SQLite's thread.
+_WITH_OUTPUTS = (joinedload(Task.outputs),)
 
 
 async def get(session: AsyncSession, task_id: str) -> Task | None:
-    return await session.get(Task, task_id, populate_existing=True)
+    return await session.get(Task, task_id, populate_existing=True, options=_WITH_OUTPUTS)
 
 
 async def get_for_update(session: AsyncSession, task_id: str) -> Task | None:
@@ -33,10 +35,29 @@ async def get_for_update(session: AsyncSession, task_id: str) -> Task | None:
     result = await session.execute(
         select(Task)
         .where(Task.id == task_id)
-        .with_for_update()
+        .options(*_WITH_OUTPUTS)
+        # Only the task's row: PostgreSQL refuses to lock the nullable side of the outer join.
+        .with_for_update(of=Task)
         .execution_options(populate_existing=True)
     )
-    return result.scalar_one_or_none()
+    return result.unique().scalar_one_or_none()
+
+
+async def get_many_for_update(session: AsyncSession, task_ids: Sequence[str]) -> dict[str, Task]:
+    """`get_for_update` for several tasks at once, by id; locked in id order on PostgreSQL, so
+    that two writers of overlapping sets cannot deadlock."""
+    ids = sorted(set(task_ids))
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(update(Task).where(Task.id.in_(ids)).values(version=Task.version))
+    result = await session.execute(
+        select(Task)
+        .where(Task.id.in_(ids))
+        .order_by(Task.id)
+        .options(*_WITH_OUTPUTS)
+        .with_for_update(of=Task)
+        .execution_options(populate_existing=True)
+    )
+    return {task.id: task for task in result.unique().scalars()}
 
 
 async def by_idempotency_key(session: AsyncSession, user_id: str, key: str) -> Task | None:

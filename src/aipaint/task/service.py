@@ -28,6 +28,7 @@ from aipaint.models.base import utc_now
 from aipaint.runtime import Runtime
 from aipaint.task import repository
 from aipaint.task.jobs import ALL, DISPATCH, Lifecycle
+from aipaint.task.saving import TaskInserter
 from aipaint.task.schemas import (
     OutputRead,
     RunTimes,
@@ -89,6 +90,7 @@ class TaskService:
     def __init__(self, runtime: Runtime, lifecycle: Lifecycle | None) -> None:
         self.rt = runtime
         self.lifecycle = lifecycle
+        self._inserter = TaskInserter(runtime.sessions)
 
     async def create(
         self, who: Principal, body: TaskCreate, idempotency_key: str | None
@@ -117,8 +119,7 @@ class TaskService:
             outputs=[],
         )
         try:
-            async with transaction(self.rt.sessions) as session:
-                await repository.add(session, task)
+            await self._inserter.insert(task)
         except IntegrityError:
             # Two requests with one Idempotency-Key raced; the first one's task is the answer.
             async with reading(self.rt.sessions) as session:

@@ -21,38 +21,55 @@ import structlog
 log = structlog.get_logger(__name__)
 
 Job = Callable[[str], Awaitable[None]]
+_Entry = tuple[float, int, str, str]  # (due at, tie-breaker, job, task id)
 
 
 class JobQueue(Protocol):
-    async def enqueue(self, job: str, task_id: str, *, delay: float = 0.0) -> None: ...
+    async def enqueue(
+        self, job: str, task_id: str, *, delay: float = 0.0, urgent: bool = False
+    ) -> None: ...
 
 
 class InProcessQueue:
     """A delay queue run by a few asyncio workers, with one job at a time per task.
 
     A job already waiting for the same task is merged into the earlier of the two runs, so a burst
-    of webhooks and polls for one task costs one run.
+    of webhooks and polls for one task costs one run. Urgent jobs (a webhook's confirmation) run
+    before any other due job: behind a backlog of routine polls, a finished task would otherwise
+    wait as long as the backlog takes to clear.
     """
 
     def __init__(self, jobs: dict[str, Job], *, concurrency: int = 8) -> None:
         self.jobs = jobs
         self.concurrency = concurrency
-        self._heap: list[tuple[float, int, str, str]] = []
-        self._due: dict[tuple[str, str], float] = {}
+        # One heap per lane, urgent first; an entry is live while `_due` names its time and lane.
+        self._lanes: tuple[list[_Entry], list[_Entry]] = ([], [])
+        self._due: dict[tuple[str, str], tuple[float, bool]] = {}
         self._counter = itertools.count()
         self._running: set[str] = set()
         self._wake = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
 
-    async def enqueue(self, job: str, task_id: str, *, delay: float = 0.0) -> None:
+    async def enqueue(
+        self, job: str, task_id: str, *, delay: float = 0.0, urgent: bool = False
+    ) -> None:
         if job not in self.jobs:
             raise KeyError(f"unknown job {job!r}")
         at = time.monotonic() + max(0.0, delay)
         key = (job, task_id)
-        if key in self._due and self._due[key] <= at:
-            return
-        self._due[key] = at
-        heapq.heappush(self._heap, (at, next(self._counter), job, task_id))
+        waiting = self._due.get(key)
+        if waiting is not None:
+            waiting_at, waiting_urgent = waiting
+            # Merged into the run already waiting, unless this one is sooner or more urgent.
+            if waiting_at <= at and (waiting_urgent or not urgent):
+                return
+            urgent = urgent or waiting_urgent
+            at = min(at, waiting_at)
+        self._push(at, job, task_id, urgent)
+
+    def _push(self, at: float, job: str, task_id: str, urgent: bool) -> None:
+        self._due[(job, task_id)] = (at, urgent)
+        heapq.heappush(self._lanes[0 if urgent else 1], (at, next(self._counter), job, task_id))
         self._wake.set()
 
     def start(self) -> None:
@@ -73,26 +90,34 @@ class InProcessQueue:
     async def _next(self) -> tuple[str, str]:
         while True:
             now = time.monotonic()
-            while self._heap:
-                at, _, job, task_id = self._heap[0]
-                key = (job, task_id)
-                if self._due.get(key) != at:  # superseded by an earlier run of the same job
-                    heapq.heappop(self._heap)
-                    continue
-                if at > now:
-                    break
-                if task_id in self._running:
-                    # One job per task at a time: try again a little later.
-                    heapq.heapreplace(self._heap, (now + 0.05, next(self._counter), job, task_id))
-                    self._due[key] = now + 0.05
-                    continue
-                heapq.heappop(self._heap)
-                del self._due[key]
-                return job, task_id
-            timeout = self._heap[0][0] - now if self._heap else None
+            for urgent, lane in zip((True, False), self._lanes, strict=True):
+                found = self._take_due(lane, urgent, now)
+                if found is not None:
+                    return found
+            heads = [lane[0][0] for lane in self._lanes if lane]
+            timeout = min(heads) - now if heads else None
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _take_due(self, lane: list[_Entry], urgent: bool, now: float) -> tuple[str, str] | None:
+        """The first due job of a lane, removed from it; None when none is due yet."""
+        while lane:
+            at, _, job, task_id = lane[0]
+            key = (job, task_id)
+            if self._due.get(key) != (at, urgent):  # superseded by a sooner or urgent run
+                heapq.heappop(lane)
+                continue
+            if at > now:
+                return None
+            heapq.heappop(lane)
+            if task_id in self._running:
+                # One job per task at a time: try again a little later, in the same lane.
+                self._push(now + 0.05, job, task_id, urgent)
+                continue
+            del self._due[key]
+            return job, task_id
+        return None
 
     async def _work(self) -> None:
         while True:

@@ -1,0 +1,161 @@
+"""Group commit of task writes: writes that arrive together share one transaction.
+
+Under load most of a write's cost is its fixed part: taking the writer lock, the locking read,
+the commit, each a round trip to SQLite's thread. So writes queued while a transaction runs are
+applied together in the next one, in arrival order, and committed at once. A write is never
+reported done before its commit, so nothing a caller does next (a submit, say) runs ahead of what
+it depends on; an idle server still commits each write at once. If a shared transaction fails,
+each of its writes is retried alone, so one bad write fails only its own caller.
+
+`TaskSaver` changes existing tasks (the worker's writes, through the state machine);
+`TaskInserter` stores new ones (`POST /v1/tasks`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from aipaint.db import transaction
+from aipaint.metrics import TASKS_FINISHED
+from aipaint.models import Task
+from aipaint.models.base import utc_now
+from aipaint.task import repository
+from aipaint.task.events import TaskEvents
+from aipaint.task.state import Status
+
+Change = Callable[[Task], bool | None]
+MAX_BATCH = 100  # writes per transaction: bounds the time the writer lock is held
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+@dataclass
+class _Request(Generic[Item, Result]):
+    item: Item
+    done: asyncio.Future[Result] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class _GroupCommit(Generic[Item, Result]):
+    """Queues writes and applies them, a batch per transaction, from one flushing task."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self._queue: list[_Request[Item, Result]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def _write(self, item: Item) -> Result:
+        request: _Request[Item, Result] = _Request(item)
+        self._queue.append(request)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name=type(self).__name__)
+        return await request.done
+
+    async def _apply(self, session: AsyncSession, batch: Sequence[Item]) -> list[Result]:
+        """Apply the batch within the open transaction; one result per item."""
+        raise NotImplementedError
+
+    def _committed(self, item: Item, result: Result) -> None:
+        """After the commit, per item (e.g. tell the task's watchers)."""
+
+    async def _flush(self) -> None:
+        batch: list[_Request[Item, Result]] = []
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                try:
+                    await self._commit(batch)
+                except Exception as error:
+                    if len(batch) == 1:
+                        _fail(batch[0], error)
+                    else:
+                        await self._one_by_one(batch)
+        except BaseException as error:  # cancelled (shutdown): no caller may wait forever
+            for request in [*batch, *self._queue]:
+                _fail(request, error)
+            self._queue = []
+            raise
+
+    async def _one_by_one(self, batch: Sequence[_Request[Item, Result]]) -> None:
+        for request in batch:
+            try:
+                await self._commit([request])
+            except Exception as error:
+                _fail(request, error)
+
+    async def _commit(self, batch: Sequence[_Request[Item, Result]]) -> None:
+        async with transaction(self.sessions) as session:
+            results = await self._apply(session, [request.item for request in batch])
+        for request, result in zip(batch, results, strict=True):
+            self._committed(request.item, result)
+            if not request.done.done():  # a caller that gave up (cancelled) is not told
+                request.done.set_result(result)
+
+
+def _fail(request: _Request[Item, Result], error: BaseException) -> None:
+    if not request.done.done():
+        request.done.set_exception(error)
+
+
+@dataclass(frozen=True)
+class _Save:
+    task_id: str
+    change: Change
+    check_at: float | None
+
+
+class TaskSaver(_GroupCommit[_Save, tuple[Task | None, bool]]):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], events: TaskEvents) -> None:
+        super().__init__(sessions)
+        self.events = events
+
+    async def save(
+        self, task_id: str, change: Change, *, check_at: float | None = None
+    ) -> Task | None:
+        """Load the task (locked), let `change` edit it, commit, tell its watchers; the task as
+        saved, or None when there is no such task. `check_at`: seconds until the next look."""
+        task, _ = await self._write(_Save(task_id, change, check_at))
+        return task
+
+    async def _apply(
+        self, session: AsyncSession, batch: Sequence[_Save]
+    ) -> list[tuple[Task | None, bool]]:
+        tasks = await repository.get_many_for_update(session, [save.task_id for save in batch])
+        now = utc_now()
+        outcomes: list[tuple[Task | None, bool]] = []
+        for save in batch:
+            task = tasks.get(save.task_id)
+            if task is None:
+                outcomes.append((None, False))
+                continue
+            was_final = Status(task.status).is_final
+            changed = bool(save.change(task))
+            if not was_final and Status(task.status).is_final:
+                TASKS_FINISHED.labels(task.status).inc()
+            if save.check_at is not None and not Status(task.status).is_final:
+                task.next_check_at = now + timedelta(seconds=save.check_at)
+            outcomes.append((task, changed))
+        return outcomes
+
+    def _committed(self, item: _Save, result: tuple[Task | None, bool]) -> None:
+        if result[1]:
+            self.events.publish(item.task_id)
+
+
+class TaskInserter(_GroupCommit[Task, Task]):
+    async def insert(self, task: Task) -> Task:
+        """Store a new task; raises IntegrityError as a lone INSERT would (a reused
+        Idempotency-Key), since a failed batch is retried one task at a time."""
+        return await self._write(task)
+
+    async def _apply(self, session: AsyncSession, batch: Sequence[Task]) -> list[Task]:
+        session.add_all(batch)
+        await session.flush()
+        return list(batch)
