@@ -88,6 +88,7 @@ def simulator(
     """Serve a simulated RunningHub OpenAPI v2 (tasks, real output files, webhooks, faults).
 
     Control routes outside /openapi: /simulator/stats, /simulator/requests,
+    /simulator/tasks (GET; POST puts tasks in flight without submits, for benchmarks),
     /simulator/tasks/{id}, /simulator/faults (GET, PUT), /simulator/faults/script.
     """
     import uvicorn
