@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
 from aipaint.accounts.dependencies import CurrentUser
 from aipaint.task.schemas import RunTimes, TaskCreate, TaskList, TaskRead
@@ -30,26 +31,39 @@ async def get_service(request: Request) -> TaskService:
 Service = Annotated[TaskService, Depends(get_service)]
 
 
-@router.post("", status_code=202, summary="Create a task (validated, then queued for RunningHub)")
+def as_json(
+    answer: BaseModel, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """The answer serialised once. Returning the model itself would have FastAPI validate it
+    against the response model again and serialise it through `jsonable_encoder`: a third of a
+    task read's cost, for a model built and validated a moment before."""
+    body = answer.model_dump_json()
+    return Response(body, status_code, headers, media_type="application/json")
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=TaskRead,
+    summary="Create a task (validated, then queued for RunningHub)",
+)
 async def create_task(
     body: TaskCreate,
     who: CurrentUser,
     service: Service,
-    response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> TaskRead:
+) -> Response:
     task, new = await service.create(who, body, idempotency_key)
-    if not new:
-        response.headers["Idempotent-Replayed"] = "true"
-    return service.read(task)
+    headers = None if new else {"Idempotent-Replayed": "true"}
+    return as_json(service.read(task), 202, headers)
 
 
-@router.get("/{task_id}", summary="One task")
-async def get_task(task_id: str, who: CurrentUser, service: Service) -> TaskRead:
-    return service.read(await service.get(who, task_id))
+@router.get("/{task_id}", response_model=TaskRead, summary="One task")
+async def get_task(task_id: str, who: CurrentUser, service: Service) -> Response:
+    return as_json(service.read(await service.get(who, task_id)))
 
 
-@router.get("", summary="Tasks, newest first, with cursor pagination")
+@router.get("", response_model=TaskList, summary="Tasks, newest first, with cursor pagination")
 async def list_tasks(
     who: CurrentUser,
     service: Service,
@@ -57,11 +71,11 @@ async def list_tasks(
     model: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
-) -> TaskList:
+) -> Response:
     tasks, next_cursor = await service.page(
         who, status=status.value if status else None, model=model, limit=limit, cursor=cursor
     )
-    return service.list(tasks, next_cursor)
+    return as_json(service.list(tasks, next_cursor))
 
 
 @run_times_router.get("/run-times", summary="How long a model's recent tasks took")
@@ -71,9 +85,11 @@ async def run_times(
     return await service.run_times(model)
 
 
-@router.post("/{task_id}/cancel", summary="Cancel a task that has not finished")
-async def cancel_task(task_id: str, who: CurrentUser, service: Service) -> TaskRead:
-    return service.read(await service.cancel(who, task_id))
+@router.post(
+    "/{task_id}/cancel", response_model=TaskRead, summary="Cancel a task that has not finished"
+)
+async def cancel_task(task_id: str, who: CurrentUser, service: Service) -> Response:
+    return as_json(service.read(await service.cancel(who, task_id)))
 
 
 @router.get(
