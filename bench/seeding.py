@@ -8,7 +8,7 @@ database holds after the submits: each task `queued`, with the upstream id the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,27 @@ def seed_in_flight(
                 ends_at[task_id] = seeded["ends_at"]
     _store(data_dir / "aipaint.db", model, params, upstream)
     return Seeded(ends_at, upstream)
+
+
+@dataclass
+class Seeder:
+    """`running_server`'s prepare step: `seed_in_flight` with these arguments; keeps the result."""
+
+    sim: Simulator
+    count: int
+    model: str
+    params: dict[str, Any]
+    run_s: tuple[float, float]
+    webhooks: bool
+    seeded: Seeded = field(default_factory=lambda: Seeded({}, {}))
+
+    def __call__(self, data_dir: Path, server_url: str) -> None:
+        arguments = {k: v for k, v in vars(self).items() if k not in ("sim", "seeded")}
+        self.seeded = seed_in_flight(self.sim, data_dir, server_url, **arguments)
+
+    @property
+    def ends_at(self) -> dict[str, float]:
+        return self.seeded.ends_at
 
 
 def _hook_url(server_url: str, task_id: str) -> str:

@@ -6,12 +6,11 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
 from bench.harness import Context, Figure, Target, scenario
-from bench.seeding import SECRET_ENV, final_tasks, seed_in_flight
+from bench.seeding import SECRET_ENV, Seeder, final_tasks
 from bench.server import Server, Simulator, rss_bytes, running_server, running_simulator
 
 MODEL = "hitem3d-portrait-v21/image-to-3d"  # its GLB output is the simulator's cheapest to render
@@ -63,7 +62,14 @@ def archival(ctx: Context) -> list[Figure]:
 
 def _measure(size: Size) -> list[Figure]:
     with running_simulator(speed=1, output_pad_mb=size.mb) as sim:
-        seeder = _Seeder(sim, size.files)
+        seeder = Seeder(
+            sim,
+            count=size.files,
+            model=MODEL,
+            params=PARAMS,
+            run_s=(FINISH_AFTER_S, FINISH_AFTER_S),
+            webhooks=False,
+        )
         env = {
             **sim.env,
             **SECRET_ENV,
@@ -75,8 +81,8 @@ def _measure(size: Size) -> list[Figure]:
         with running_server(env=env, prepare=seeder) as server:
             with _RssSampler(server.pid) as rss:
                 finished = _wait_succeeded(server, seeder.ends_at)
-            archived_s = finished - seeder.finish
-            urls = _result_urls(sim, seeder.upstream_ids)
+            archived_s = finished - max(seeder.ends_at.values())
+            urls = _result_urls(sim, list(seeder.seeded.upstream_ids.values()))
         download_s, downloaded = asyncio.run(_download_all(urls))
     # The files are at least `mb` each: a GLB pads to a 4-byte boundary.
     if downloaded < size.files * size.mb * 2**20:
@@ -93,29 +99,6 @@ def _measure(size: Size) -> list[Figure]:
         ),
         Figure(f"{label}: aipaint RSS increase", rss.increase / 2**20, "MB", Target("<", 64)),
     ]
-
-
-class _Seeder:
-    def __init__(self, sim: Simulator, count: int) -> None:
-        self.sim, self.count = sim, count
-        self.ends_at: dict[str, float] = {}
-        self.upstream_ids: list[str] = []
-        self.finish = 0.0
-
-    def __call__(self, data_dir: Path, server_url: str) -> None:
-        seeded = seed_in_flight(
-            self.sim,
-            data_dir,
-            server_url,
-            count=self.count,
-            model=MODEL,
-            params=PARAMS,
-            run_s=(FINISH_AFTER_S, FINISH_AFTER_S),
-            webhooks=False,
-        )
-        self.ends_at = seeded.ends_at
-        self.upstream_ids = list(seeded.upstream_ids.values())
-        self.finish = max(self.ends_at.values())
 
 
 class _RssSampler:
