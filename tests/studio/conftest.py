@@ -127,11 +127,6 @@ def finish(page: Page, console: Console, name: str) -> None:
 
 
 @pytest.fixture
-def console() -> Console:
-    return Console()
-
-
-@pytest.fixture
 def page(browser: Browser, stack: Stack, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A signed-in studio page, in English, at desktop width."""
     opened, console = open_page(browser, stack.url, stack.server.token)

@@ -85,7 +85,6 @@ export function renderForm(model, { onChange = () => {} } = {}) {
         entry.field.scrollIntoView({ block: "center", behavior: "smooth" });
       }
     },
-    count: () => fields.size,
   };
   form.reset();
   return form;

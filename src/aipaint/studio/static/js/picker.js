@@ -4,7 +4,7 @@
 import { h } from "./dom.js";
 import { CATEGORY_ORDER, categoryLabel, pick, t } from "./i18n.js";
 
-export function priceHint(price) {
+function priceHint(price) {
   if (!price || price.kind === "unknown") return t("price.unknown");
   const currency = price.currency === "CNY" ? "¥" : `${price.currency || ""} `;
   const unit = pick(price.unit_label);
@@ -102,5 +102,5 @@ export function renderPicker(models, { selected, onPick }) {
     empty,
     h("div", { class: "model-groups" }, groups.map((g) => g.group)),
   );
-  return { element, search };
+  return element;
 }

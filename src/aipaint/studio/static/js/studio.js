@@ -27,7 +27,7 @@ export async function studioView(root, { catalog, modelId, prefill, titleOf, run
     h("h2", {}, t("tasks.live")),
     taskList,
   );
-  root.replaceChildren(h("div", { class: "studio" }, h("aside", { class: "picker-pane" }, picker.element), formPane, tasksPane));
+  root.replaceChildren(h("div", { class: "studio" }, h("aside", { class: "picker-pane" }, picker), formPane, tasksPane));
   root.querySelector('[aria-current="true"]')?.scrollIntoView({ block: "nearest" });
 
   const showTasks = () => {

@@ -210,7 +210,7 @@ function webLink(url) {
   return typeof url === "string" && /^(\/(?!\/)|https?:\/\/)/i.test(url) ? url : null;
 }
 
-export function outputView(output) {
+function outputView(output) {
   const url = webLink(output.url) || webLink(output.source_url);
   const type = (output.type || "").toLowerCase();
   const name = `output-${output.index}.${type || "bin"}`;
@@ -236,7 +236,7 @@ export function outputView(output) {
   return h("figure", { class: `output output-${type}`, dataset: { type } }, media, h("figcaption", {}, download));
 }
 
-export function openViewer(url, kind, name) {
+function openViewer(url, kind, name) {
   const dialog = document.getElementById("viewer");
   const body = dialog.querySelector(".viewer-body");
   body.replaceChildren(kind === "image" ? h("img", { src: url, alt: name }) : h("video", { src: url, controls: true }));
