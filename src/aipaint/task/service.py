@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import statistics
 from collections.abc import Iterator
 from datetime import timedelta
@@ -41,6 +42,7 @@ from aipaint.task.state import Canceled, Status, apply
 from aipaint.uploads.service import UploadInvalid, upload_bytes
 
 MAX_PAGE = 100
+LINK_STEP_S = 60
 RUN_TIME_SAMPLES = 50
 
 
@@ -293,7 +295,10 @@ class TaskService:
     def file_url(self, task_id: str, index: int, extension: str) -> str:
         """A signed, expiring link a browser can use in <img> or <video> as it is."""
         path = f"{task_id}/{index}.{extension}"
-        expires = int(utc_now().timestamp() + self.rt.settings.file_link_ttl_s)
+        # Rounded up to the minute: reads of a task within that minute give the same links, so a
+        # browser showing a live task keeps its cached files instead of fetching them again.
+        earliest = utc_now().timestamp() + self.rt.settings.file_link_ttl_s
+        expires = math.ceil(earliest / LINK_STEP_S) * LINK_STEP_S
         signature = self.rt.sign("file", f"{path}:{expires}")
         base = (self.rt.settings.public_url or "").rstrip("/")
         return f"{base}/files/{path}?expires={expires}&sig={signature}"
