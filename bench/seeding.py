@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from aipaint.kit.ids import new_id
 from aipaint.models import Task, User
 from aipaint.runtime import signature
-from aipaint.upstream import TaskStatus
+from aipaint.upstream import UpstreamStatus
 from bench.server import Simulator
 
 # Known to the server (AIPAINT_SECRET_KEY) and to the seeder, which signs the webhook URLs.
@@ -105,7 +105,7 @@ def _store(database: Path, model: str, params: dict[str, Any], upstream: dict[st
                     "params": params,
                     "status": "queued",
                     "upstream_task_id": upstream_id,
-                    "upstream_status": TaskStatus.RUNNING.value,
+                    "upstream_status": UpstreamStatus.RUNNING.value,
                     "submit_attempts": 1,
                     "submit_started_at": now,
                     "submitted_at": now,

@@ -12,18 +12,18 @@ from aipaint.task.state import (
     Canceled,
     Event,
     Failed,
-    Status,
     Submitted,
+    TaskStatus,
     UpstreamReport,
     apply,
 )
-from aipaint.upstream import TaskResult, TaskStatus, Usage
+from aipaint.upstream import TaskResult, UpstreamStatus, Usage
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TTL = timedelta(hours=24)
 RESULT = TaskResult(url="https://rh.example/out.png", node_id="9", output_type="png", text=None)
 SUCCESS = UpstreamReport(
-    TaskStatus.SUCCEEDED, [RESULT], Usage.model_validate({"consumeMoney": "0.1"})
+    UpstreamStatus.SUCCEEDED, [RESULT], Usage.model_validate({"consumeMoney": "0.1"})
 )
 
 
@@ -53,13 +53,13 @@ def run(task: Task, *events: Event) -> list[bool]:
 class TestForward:
     def test_submitted_then_running_then_archived(self) -> None:
         task = new_task()
-        run(task, Submitted("u1", TaskStatus.QUEUED))
+        run(task, Submitted("u1", UpstreamStatus.QUEUED))
         assert (task.status, task.upstream_task_id, task.submit_started_at) == (
             "queued",
             "u1",
             None,
         )
-        run(task, UpstreamReport(TaskStatus.RUNNING))
+        run(task, UpstreamReport(UpstreamStatus.RUNNING))
         assert task.status == "running"
         run(task, SUCCESS)
         # Not succeeded until the outputs are ours.
@@ -78,30 +78,30 @@ class TestForward:
     def test_text_results_are_archived_as_they_come(self) -> None:
         task = new_task(upstream_task_id="u1", status="running")
         text = TaskResult(url=None, node_id="9", output_type="txt", text="hello")
-        run(task, UpstreamReport(TaskStatus.SUCCEEDED, [text]), Archived())
+        run(task, UpstreamReport(UpstreamStatus.SUCCEEDED, [text]), Archived())
         assert task.status == "succeeded"
         assert task.outputs[0].text == "hello"
 
     def test_status_never_goes_backwards(self) -> None:
         task = new_task(upstream_task_id="u1", status="running", upstream_status="running")
-        assert run(task, UpstreamReport(TaskStatus.QUEUED)) == [True]
+        assert run(task, UpstreamReport(UpstreamStatus.QUEUED)) == [True]
         assert task.status == "running"
 
     def test_a_late_running_does_not_undo_an_upstream_success(self) -> None:
         task = new_task(upstream_task_id="u1", status="running")
-        run(task, SUCCESS, UpstreamReport(TaskStatus.RUNNING))
+        run(task, SUCCESS, UpstreamReport(UpstreamStatus.RUNNING))
         assert task.upstream_status == "succeeded"
 
     def test_submitted_never_takes_success_without_results(self) -> None:
         task = new_task()
-        run(task, Submitted("u1", TaskStatus.SUCCEEDED))
+        run(task, Submitted("u1", UpstreamStatus.SUCCEEDED))
         assert (task.status, task.upstream_status) == ("running", "running")
 
 
 class TestFailures:
     def test_upstream_failure(self) -> None:
         task = new_task(upstream_task_id="u1", status="running")
-        run(task, UpstreamReport(TaskStatus.FAILED, error_code="1015", error_message="boom"))
+        run(task, UpstreamReport(UpstreamStatus.FAILED, error_code="1015", error_message="boom"))
         assert task.status == "failed"
         assert task.error == {"code": "upstream_failed", "message": "boom", "upstream_code": "1015"}
 
@@ -113,12 +113,12 @@ class TestFailures:
 
     def test_upstream_cancel(self) -> None:
         task = new_task(upstream_task_id="u1", status="running")
-        run(task, UpstreamReport(TaskStatus.CANCELED))
+        run(task, UpstreamReport(UpstreamStatus.CANCELED))
         assert task.status == "canceled"
 
     def test_cancel_requested_during_submit_applies_once_it_returns(self) -> None:
         task = new_task(cancel_requested=True)
-        run(task, Submitted("u1", TaskStatus.RUNNING))
+        run(task, Submitted("u1", UpstreamStatus.RUNNING))
         assert (task.status, task.upstream_task_id) == ("canceled", "u1")
 
 
@@ -128,10 +128,10 @@ FINALS = [
     ("canceled", None),
 ]
 EVENTS: list[Event] = [
-    Submitted("u2", TaskStatus.RUNNING),
-    UpstreamReport(TaskStatus.RUNNING),
+    Submitted("u2", UpstreamStatus.RUNNING),
+    UpstreamReport(UpstreamStatus.RUNNING),
     SUCCESS,
-    UpstreamReport(TaskStatus.FAILED),
+    UpstreamReport(UpstreamStatus.FAILED),
     Archived(),
     Failed("late", "late"),
     Canceled(),
@@ -167,7 +167,7 @@ def test_every_event_applied_twice_is_applied_once(event: Event) -> None:
 
 
 def test_status_values_match_the_contract() -> None:
-    assert [s.value for s in Status] == [
+    assert [s.value for s in TaskStatus] == [
         "pending",
         "queued",
         "running",

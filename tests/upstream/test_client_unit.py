@@ -23,7 +23,6 @@ from aipaint.upstream import (
     RetryPolicy,
     RunningHubClient,
     SubmitUncertain,
-    TaskStatus,
     UpstreamAuth,
     UpstreamBadRequest,
     UpstreamBilling,
@@ -31,6 +30,7 @@ from aipaint.upstream import (
     UpstreamError,
     UpstreamModeration,
     UpstreamNotFound,
+    UpstreamStatus,
     UpstreamTransient,
     UpstreamUnavailable,
     params_digest,
@@ -153,7 +153,7 @@ class TestSubmit:
         async with connect(upstream) as client:
             accepted = await client.submit(MODEL, PARAMS)
         assert accepted.task_id == "2013508786110730241"
-        assert accepted.status is TaskStatus.RUNNING
+        assert accepted.status is UpstreamStatus.RUNNING
         assert accepted.raw_status == "RUNNING"
         assert accepted.results == []
         assert accepted.raw == SEED_SUBMIT
@@ -175,14 +175,14 @@ class TestSubmit:
         upstream = Upstream(ok(body))
         async with connect(upstream) as client:
             accepted = await client.submit(MODEL, PARAMS)
-        assert accepted.status is TaskStatus.SUCCEEDED
+        assert accepted.status is UpstreamStatus.SUCCEEDED
         assert [r.output_type for r in accepted.results] == ["png"]
 
     async def test_task_id_in_snake_case_is_accepted(self) -> None:
         upstream = Upstream(ok({"task_id": "77", "status": "QUEUED"}))
         async with connect(upstream) as client:
             accepted = await client.submit(MODEL, PARAMS)
-        assert (accepted.task_id, accepted.status) == ("77", TaskStatus.QUEUED)
+        assert (accepted.task_id, accepted.status) == ("77", UpstreamStatus.QUEUED)
 
     @pytest.mark.parametrize(
         ("code", "error_type"),
@@ -322,7 +322,7 @@ class TestSubmit:
         upstream = Upstream(ok(body))
         async with connect(upstream) as client:
             accepted = await client.submit(MODEL, PARAMS)
-        assert (accepted.task_id, accepted.status) == ("1", TaskStatus.QUEUED)
+        assert (accepted.task_id, accepted.status) == ("1", UpstreamStatus.QUEUED)
 
     @pytest.mark.parametrize(
         "failure",
@@ -363,7 +363,7 @@ class TestQuery:
         assert upstream.body() == {"taskId": "2013508786110730241"}
 
         assert state.task_id == "2013508786110730241"
-        assert state.status is TaskStatus.SUCCEEDED
+        assert state.status is UpstreamStatus.SUCCEEDED
         assert state.raw_status == "SUCCESS"
         assert state.error_code is None
         assert state.error_message is None
@@ -418,7 +418,7 @@ class TestQuery:
         upstream = Upstream(httpx.Response(429, headers={"Retry-After": "2"}), ok(SEED_QUERY))
         async with connect(upstream) as client:
             state = await client.query("2013508786110730241")
-        assert state.status is TaskStatus.SUCCEEDED
+        assert state.status is UpstreamStatus.SUCCEEDED
         assert len(upstream.requests) == 2
         assert upstream.sleeps == [2.0]
 
@@ -426,14 +426,14 @@ class TestQuery:
         upstream = Upstream(rejected("1011", "system busy"), ok(SEED_QUERY))
         async with connect(upstream) as client:
             state = await client.query("1")
-        assert state.status is TaskStatus.SUCCEEDED
+        assert state.status is UpstreamStatus.SUCCEEDED
         assert upstream.sleeps == [0.25]
 
     async def test_network_errors_are_retried(self) -> None:
         upstream = Upstream(httpx.ReadTimeout("slow"), httpx.ConnectError("down"), ok(SEED_QUERY))
         async with connect(upstream) as client:
             state = await client.query("1")
-        assert state.status is TaskStatus.SUCCEEDED
+        assert state.status is UpstreamStatus.SUCCEEDED
         assert len(upstream.requests) == 3
 
     async def test_unreachable_after_every_attempt(self) -> None:
@@ -464,7 +464,7 @@ class TestQuery:
         upstream = Upstream(ok(body))
         async with connect(upstream) as client:
             state = await client.query("1")
-        assert state.status is TaskStatus.FAILED
+        assert state.status is UpstreamStatus.FAILED
         assert (state.error_code, state.error_message) == ("805", "APIKEY_TASK_STATUS_ERROR")
         assert state.failed_reason == reason
         assert state.results == []
@@ -472,15 +472,15 @@ class TestQuery:
     @pytest.mark.parametrize(
         ("code", "expected"),
         [
-            ("1015", TaskStatus.FAILED),
-            ("1504", TaskStatus.FAILED),
-            ("1501", TaskStatus.FAILED),
-            ("804", TaskStatus.RUNNING),
-            ("813", TaskStatus.QUEUED),
+            ("1015", UpstreamStatus.FAILED),
+            ("1504", UpstreamStatus.FAILED),
+            ("1501", UpstreamStatus.FAILED),
+            ("804", UpstreamStatus.RUNNING),
+            ("813", UpstreamStatus.QUEUED),
         ],
     )
     async def test_task_level_codes_without_status_are_states(
-        self, code: str, expected: TaskStatus
+        self, code: str, expected: UpstreamStatus
     ) -> None:
         upstream = Upstream(rejected(code))
         async with connect(upstream) as client:
@@ -492,7 +492,7 @@ class TestQuery:
         upstream = Upstream(ok({"taskId": "1", "status": "FAILED", "errorCode": "1000"}))
         async with connect(upstream) as client:
             state = await client.query("1")
-        assert state.status is TaskStatus.FAILED
+        assert state.status is UpstreamStatus.FAILED
         assert upstream.sleeps == []
 
     async def test_failed_reason_as_a_json_string(self) -> None:
@@ -507,7 +507,7 @@ class TestQuery:
         with capture_logs() as logs:
             async with connect(upstream) as client:
                 state = await client.query("1")
-        assert state.status is TaskStatus.RUNNING
+        assert state.status is UpstreamStatus.RUNNING
         assert state.raw_status == "HATCHING_UNIT_TEST"
         assert {"event": "unknown_upstream_status", "raw_status": "HATCHING_UNIT_TEST"}.items() <= (
             logs[0].items()
@@ -517,7 +517,7 @@ class TestQuery:
         upstream = Upstream(httpx.Response(200, text="oops"), ok(SEED_QUERY))
         async with connect(upstream) as client:
             state = await client.query("1")
-        assert state.status is TaskStatus.SUCCEEDED
+        assert state.status is UpstreamStatus.SUCCEEDED
 
     async def test_an_empty_task_id_is_refused(self) -> None:
         async with connect(Upstream()) as client:

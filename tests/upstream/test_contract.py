@@ -20,8 +20,8 @@ from aipaint.upstream import (
     RunningHubClient,
     SubmitUncertain,
     TaskState,
-    TaskStatus,
     UpstreamError,
+    UpstreamStatus,
     UpstreamUnavailable,
 )
 from tests.support import LTX, LTX_PARAMS
@@ -102,9 +102,9 @@ class TestHappyPaths:
     async def test_submit_then_query_to_success(self, client: RunningHubClient) -> None:
         accepted = await client.submit(LTX, LTX_PARAMS)
         assert accepted.task_id
-        assert accepted.status in (TaskStatus.QUEUED, TaskStatus.RUNNING)
+        assert accepted.status in (UpstreamStatus.QUEUED, UpstreamStatus.RUNNING)
         state = await finish(client, accepted.task_id)
-        assert state.status is TaskStatus.SUCCEEDED
+        assert state.status is UpstreamStatus.SUCCEEDED
         [result] = state.results
         assert result.output_type == "mp4"
         assert result.url is not None
@@ -138,7 +138,7 @@ class TestHappyPaths:
     ) -> None:
         httpx.put(f"{sim.url}/simulator/faults", json={"instant_rate": 1.0})
         accepted = await client.submit(LTX, LTX_PARAMS)
-        assert accepted.status is TaskStatus.SUCCEEDED
+        assert accepted.status is UpstreamStatus.SUCCEEDED
         assert accepted.results
 
 
@@ -196,7 +196,7 @@ class TestErrorFamilies:
         httpx.put(f"{sim.url}/simulator/faults", json={"failed_rate": 1.0})
         accepted = await client.submit(LTX, LTX_PARAMS)
         state = await finish(client, accepted.task_id)
-        assert state.status is TaskStatus.FAILED
+        assert state.status is UpstreamStatus.FAILED
         assert state.error_code == "1015"
         assert state.failed_reason
 
@@ -277,21 +277,25 @@ class TestStatusNormalisation:
     @pytest.mark.parametrize(
         ("reported", "expected"),
         [
-            ("QUEUED", TaskStatus.QUEUED),
-            ("CREATE", TaskStatus.QUEUED),
-            ("queued", TaskStatus.QUEUED),
-            ("RUNNING", TaskStatus.RUNNING),
-            ("Running", TaskStatus.RUNNING),
-            ("SUCCESS", TaskStatus.SUCCEEDED),
-            ("success", TaskStatus.SUCCEEDED),
-            ("FAILED", TaskStatus.FAILED),
-            ("CANCEL", TaskStatus.CANCELED),
-            ("CANCELED", TaskStatus.CANCELED),
-            ("PAUSED_FOR_REVIEW", TaskStatus.RUNNING),
+            ("QUEUED", UpstreamStatus.QUEUED),
+            ("CREATE", UpstreamStatus.QUEUED),
+            ("queued", UpstreamStatus.QUEUED),
+            ("RUNNING", UpstreamStatus.RUNNING),
+            ("Running", UpstreamStatus.RUNNING),
+            ("SUCCESS", UpstreamStatus.SUCCEEDED),
+            ("success", UpstreamStatus.SUCCEEDED),
+            ("FAILED", UpstreamStatus.FAILED),
+            ("CANCEL", UpstreamStatus.CANCELED),
+            ("CANCELED", UpstreamStatus.CANCELED),
+            ("PAUSED_FOR_REVIEW", UpstreamStatus.RUNNING),
         ],
     )
     async def test_every_status(
-        self, sim: SimulatorServer, client: RunningHubClient, reported: str, expected: TaskStatus
+        self,
+        sim: SimulatorServer,
+        client: RunningHubClient,
+        reported: str,
+        expected: UpstreamStatus,
     ) -> None:
         accepted = await client.submit(LTX, LTX_PARAMS)
         url = f"{sim.url}/simulator/tasks/{accepted.task_id}/status"

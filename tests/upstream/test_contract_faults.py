@@ -25,7 +25,7 @@ from aipaint.upstream import (
     RunningHubClient,
     SubmitUncertain,
     TaskState,
-    TaskStatus,
+    UpstreamStatus,
 )
 from tests.simulator.conftest import Receiver
 
@@ -118,9 +118,9 @@ async def test_every_answer_is_classified_correctly(
     assert failed_upstream
     for task_id, state in states.items():
         if task_id in failed_upstream:
-            assert (state.status, state.error_code) == (TaskStatus.FAILED, "1015")
+            assert (state.status, state.error_code) == (UpstreamStatus.FAILED, "1015")
         else:
-            assert state.status is TaskStatus.SUCCEEDED
+            assert state.status is UpstreamStatus.SUCCEEDED
             assert state.results
 
     dropped = {t for t in accepted_ids if "webhook_dropped" in _truth(faulty, t)["faults"]}

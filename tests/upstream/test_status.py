@@ -7,27 +7,27 @@ import uuid
 import pytest
 from structlog.testing import capture_logs
 
-from aipaint.upstream.status import TaskStatus, normalize_status
+from aipaint.upstream.status import UpstreamStatus, normalize_status
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("CREATE", TaskStatus.QUEUED),
-        ("QUEUED", TaskStatus.QUEUED),
-        ("PENDING", TaskStatus.QUEUED),
-        ("RUNNING", TaskStatus.RUNNING),
-        ("SUCCESS", TaskStatus.SUCCEEDED),
-        ("SUCCEEDED", TaskStatus.SUCCEEDED),
-        ("FAILED", TaskStatus.FAILED),
-        ("FAIL", TaskStatus.FAILED),
-        ("ERROR", TaskStatus.FAILED),
-        ("CANCEL", TaskStatus.CANCELED),
-        ("CANCELED", TaskStatus.CANCELED),
-        ("CANCELLED", TaskStatus.CANCELED),
+        ("CREATE", UpstreamStatus.QUEUED),
+        ("QUEUED", UpstreamStatus.QUEUED),
+        ("PENDING", UpstreamStatus.QUEUED),
+        ("RUNNING", UpstreamStatus.RUNNING),
+        ("SUCCESS", UpstreamStatus.SUCCEEDED),
+        ("SUCCEEDED", UpstreamStatus.SUCCEEDED),
+        ("FAILED", UpstreamStatus.FAILED),
+        ("FAIL", UpstreamStatus.FAILED),
+        ("ERROR", UpstreamStatus.FAILED),
+        ("CANCEL", UpstreamStatus.CANCELED),
+        ("CANCELED", UpstreamStatus.CANCELED),
+        ("CANCELLED", UpstreamStatus.CANCELED),
     ],
 )
-def test_every_spelling_in_any_case(raw: str, expected: TaskStatus) -> None:
+def test_every_spelling_in_any_case(raw: str, expected: UpstreamStatus) -> None:
     assert normalize_status(raw) is expected
     assert normalize_status(raw.lower()) is expected
     assert normalize_status(raw.capitalize()) is expected
@@ -36,14 +36,14 @@ def test_every_spelling_in_any_case(raw: str, expected: TaskStatus) -> None:
 
 @pytest.mark.parametrize("raw", [None, "", "   "])
 def test_empty_means_running(raw: str | None) -> None:
-    assert normalize_status(raw) is TaskStatus.RUNNING
+    assert normalize_status(raw) is UpstreamStatus.RUNNING
 
 
 def test_unknown_means_running_and_is_logged_once() -> None:
     raw = f"WARMING_UP_{uuid.uuid4().hex}"
     with capture_logs() as logs:
-        assert normalize_status(raw) is TaskStatus.RUNNING
-        assert normalize_status(raw) is TaskStatus.RUNNING
+        assert normalize_status(raw) is UpstreamStatus.RUNNING
+        assert normalize_status(raw) is UpstreamStatus.RUNNING
     assert logs == [{"event": "unknown_upstream_status", "raw_status": raw, "log_level": "warning"}]
 
 
@@ -62,5 +62,5 @@ def test_known_values_are_not_logged() -> None:
 
 
 def test_terminal_states() -> None:
-    terminal = {status for status in TaskStatus if status.is_terminal}
-    assert terminal == {TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED}
+    terminal = {status for status in UpstreamStatus if status.is_terminal}
+    assert terminal == {UpstreamStatus.SUCCEEDED, UpstreamStatus.FAILED, UpstreamStatus.CANCELED}

@@ -10,6 +10,9 @@ from aipaint.db import Base
 from aipaint.models.base import UTCDateTime, utc_now
 from aipaint.models.output import Output
 
+# The final statuses (`task.state.TaskStatus` names them all); here so the row can tell.
+FINAL_STATUSES = frozenset({"succeeded", "failed", "canceled"})
+
 
 class Task(Base):
     """One request to run a model: what was asked, where it is upstream, what came out."""
@@ -61,3 +64,8 @@ class Task(Base):
     outputs: Mapped[list[Output]] = relationship(
         order_by=Output.index, lazy="selectin", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_final(self) -> bool:
+        """Succeeded, failed or canceled: the task never changes again."""
+        return self.status in FINAL_STATUSES

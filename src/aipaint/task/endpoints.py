@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from aipaint.accounts.dependencies import CurrentUser
 from aipaint.task.schemas import RunTimes, TaskCreate, TaskList, TaskRead
 from aipaint.task.service import TaskService
-from aipaint.task.state import Status
+from aipaint.task.state import TaskStatus
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 run_times_router = APIRouter(prefix="/v1", tags=["tasks"])
@@ -67,7 +67,7 @@ async def get_task(task_id: str, who: CurrentUser, service: Service) -> Response
 async def list_tasks(
     who: CurrentUser,
     service: Service,
-    status: Annotated[Status | None, Query()] = None,
+    status: Annotated[TaskStatus | None, Query()] = None,
     model: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
@@ -119,7 +119,7 @@ async def _stream(service: TaskService, who: CurrentUser, task_id: str) -> Async
                 body = service.read(task).model_dump_json()
                 yield f"id: {task.version}\nevent: task\ndata: {body}\n\n"
                 quiet = 0.0
-                if Status(task.status).is_final:
+                if task.is_final:
                     return
             elif quiet >= SSE_KEEPALIVE_S:
                 yield ": keep-alive\n\n"

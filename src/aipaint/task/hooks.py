@@ -22,7 +22,7 @@ from aipaint.models import Task
 from aipaint.runtime import Runtime
 from aipaint.task import repository
 from aipaint.task.jobs import CONFIRM
-from aipaint.task.state import Status
+from aipaint.task.state import TaskStatus
 from aipaint.worker.runner import Worker
 
 log = structlog.get_logger(__name__)
@@ -67,7 +67,7 @@ async def runninghub_webhook(task_id: str, signature: str, request: Request) -> 
 
 
 def _names_an_uncertain_submit(task: Task, upstream_id: str | None) -> bool:
-    return task.upstream_task_id is None and bool(upstream_id) and task.status == Status.PENDING
+    return task.upstream_task_id is None and bool(upstream_id) and task.status == TaskStatus.PENDING
 
 
 def _upstream_task_id(body: bytes) -> str | None:

@@ -28,17 +28,17 @@ from aipaint.task.state import (
     Canceled,
     Event,
     Failed,
-    Status,
     Submitted,
+    TaskStatus,
     UpstreamReport,
     apply,
 )
 from aipaint.upstream import (
     ErrorKind,
     SubmitUncertain,
-    TaskStatus,
     UpstreamError,
     UpstreamNotFound,
+    UpstreamStatus,
 )
 from aipaint.worker.queue import Job, JobQueue
 
@@ -116,7 +116,7 @@ class Lifecycle:
 
         def start(task: Task) -> bool:
             nonlocal go
-            if task.status != Status.PENDING or task.submit_started_at is not None:
+            if task.status != TaskStatus.PENDING or task.submit_started_at is not None:
                 return False
             if task.cancel_requested:
                 return apply(task, Canceled(), now, link_ttl=self.link_ttl)
@@ -154,7 +154,7 @@ class Lifecycle:
         delay = self._poll_delay(task)
         await self.event(task_id, Submitted(accepted.task_id, accepted.status), check_at=delay)
         log.info("task_submitted", task_id=task_id, upstream_task_id=accepted.task_id)
-        if accepted.status is TaskStatus.SUCCEEDED:
+        if accepted.status is UpstreamStatus.SUCCEEDED:
             await self.event(task_id, UpstreamReport(accepted.status, accepted.results))
         # A final status other than success is confirmed (with its reason) by the first poll.
         await self.queue.enqueue(POLL, task_id, delay=delay)
@@ -235,12 +235,12 @@ class Lifecycle:
     async def poll(self, task_id: str, *, urgent: bool = False) -> None:
         async with reading(self.rt.sessions) as session:
             task = await repository.get(session, task_id)
-        if task is None or Status(task.status).is_final:
+        if task is None or task.is_final:
             return
-        if task.status == Status.PENDING and task.upstream_task_id is None:
+        if task.status == TaskStatus.PENDING and task.upstream_task_id is None:
             await self._reconcile(task)
             return
-        if task.upstream_status == TaskStatus.SUCCEEDED:
+        if task.upstream_status == UpstreamStatus.SUCCEEDED:
             await self.queue.enqueue(ARCHIVE, task_id, urgent=True)
             return
         assert task.upstream_task_id is not None
@@ -258,7 +258,7 @@ class Lifecycle:
 
         def record(task: Task) -> bool:
             changed = apply(task, report, now, link_ttl=self.link_ttl)
-            if task.upstream_status == TaskStatus.SUCCEEDED and all(
+            if task.upstream_status == UpstreamStatus.SUCCEEDED and all(
                 o.archived for o in task.outputs
             ):
                 # Nothing to download (text outputs live in the row): finished in this write.
@@ -266,10 +266,10 @@ class Lifecycle:
             return changed
 
         updated = await self.save(task_id, record, check_at=delay)
-        if updated is None or Status(updated.status).is_final:
+        if updated is None or updated.is_final:
             await self.queue.enqueue(DISPATCH, ALL)
             return
-        if updated.upstream_status == TaskStatus.SUCCEEDED:
+        if updated.upstream_status == UpstreamStatus.SUCCEEDED:
             await self.queue.enqueue(DISPATCH, ALL)  # its upstream slot is free
             # Done upstream, waited for by a user: ahead of any backlog of routine polls.
             await self.queue.enqueue(ARCHIVE, task_id, urgent=True)
@@ -331,7 +331,7 @@ class Lifecycle:
             return True
 
         task = await self.save(task_id, count, check_at=self.settings.poll_min_s)
-        if task is not None and not Status(task.status).is_final:
+        if task is not None and not task.is_final:
             await self.queue.enqueue(POLL, task_id, delay=self.settings.poll_min_s)
         else:
             await self.queue.enqueue(DISPATCH, ALL)
@@ -358,7 +358,7 @@ class Lifecycle:
     async def archive(self, task_id: str) -> None:
         async with reading(self.rt.sessions) as session:
             task = await repository.get(session, task_id)
-        if task is None or Status(task.status).is_final:
+        if task is None or task.is_final:
             return
         pending = [o for o in task.outputs if not o.archived]
         failures = await asyncio.gather(*(self._archive_one(task, o) for o in pending))

@@ -27,7 +27,6 @@ from aipaint.models import Task
 from aipaint.models.base import utc_now
 from aipaint.task import repository
 from aipaint.task.events import TaskEvents
-from aipaint.task.state import Status
 
 Change = Callable[[Task], bool | None]
 MAX_BATCH = 100  # writes per transaction: bounds the time the writer lock is held
@@ -135,11 +134,11 @@ class TaskSaver(_GroupCommit[_Save, tuple[Task | None, bool]]):
             if task is None:
                 outcomes.append((None, False))
                 continue
-            was_final = Status(task.status).is_final
+            was_final = task.is_final
             changed = bool(save.change(task))
-            if not was_final and Status(task.status).is_final:
+            if not was_final and task.is_final:
                 TASKS_FINISHED.labels(task.status).inc()
-            if save.check_at is not None and not Status(task.status).is_final:
+            if save.check_at is not None and not task.is_final:
                 task.next_check_at = now + timedelta(seconds=save.check_at)
             outcomes.append((task, changed))
         return outcomes

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from aipaint.task.state import TaskStatus
+
 
 class TaskCreate(BaseModel):
     model: str = Field(
@@ -39,7 +41,7 @@ class TaskRead(BaseModel):
     id: str
     model: str
     params: dict[str, Any]
-    status: str
+    status: TaskStatus
     upstream_task_id: str | None
     error: TaskError | None
     outputs: list[OutputRead]

@@ -38,7 +38,7 @@ from aipaint.task.schemas import (
     TaskList,
     TaskRead,
 )
-from aipaint.task.state import Canceled, Status, apply
+from aipaint.task.state import Canceled, TaskStatus, apply
 from aipaint.uploads.service import UploadInvalid, upload_bytes
 
 MAX_PAGE = 100
@@ -115,7 +115,7 @@ class TaskService:
             model=spec.id,
             params=params,
             webhook_url=body.webhook_url,
-            status=Status.PENDING.value,
+            status=TaskStatus.PENDING.value,
             idempotency_key=idempotency_key,
             request_hash=digest,
             outputs=[],
@@ -214,7 +214,7 @@ class TaskService:
 
     async def cancel(self, who: Principal, task_id: str) -> Task:
         task = await self.get(who, task_id)
-        if Status(task.status).is_final:
+        if task.is_final:
             raise TaskFinished(task.status)
         now = utc_now()
         link_ttl = timedelta(seconds=self.rt.settings.link_ttl_s)
@@ -232,7 +232,7 @@ class TaskService:
         async with transaction(self.rt.sessions) as session:
             locked = await repository.get_for_update(session, task_id)
             assert locked is not None
-            if Status(locked.status).is_final:
+            if locked.is_final:
                 raise TaskFinished(locked.status)
             changed = cancel(locked)
         if changed:
@@ -262,7 +262,7 @@ class TaskService:
             id=task.id,
             model=task.model,
             params=task.params,
-            status=task.status,
+            status=TaskStatus(task.status),
             upstream_task_id=task.upstream_task_id,
             error=TaskError.model_validate(task.error) if task.error else None,
             outputs=[self._output(task, output) for output in task.outputs],

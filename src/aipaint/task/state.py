@@ -17,10 +17,10 @@ from enum import StrEnum
 from typing import Any
 
 from aipaint.models import Output, Task
-from aipaint.upstream import TaskResult, TaskState, TaskStatus, Usage
+from aipaint.upstream import TaskResult, TaskState, UpstreamStatus, Usage
 
 
-class Status(StrEnum):
+class TaskStatus(StrEnum):
     PENDING = "pending"
     QUEUED = "queued"
     RUNNING = "running"
@@ -33,8 +33,8 @@ class Status(StrEnum):
         return self in FINAL
 
 
-FINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELED})
-_RANK = {Status.PENDING: 0, Status.QUEUED: 1, Status.RUNNING: 2}
+FINAL = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED})
+_RANK = {TaskStatus.PENDING: 0, TaskStatus.QUEUED: 1, TaskStatus.RUNNING: 2}
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,14 @@ class Submitted:
     """RunningHub accepted the task."""
 
     upstream_task_id: str
-    upstream_status: TaskStatus
+    upstream_status: UpstreamStatus
 
 
 @dataclass(frozen=True)
 class UpstreamReport:
     """What RunningHub says about the task now (from a query, confirming a webhook or a poll)."""
 
-    upstream_status: TaskStatus
+    upstream_status: UpstreamStatus
     results: list[TaskResult] = field(default_factory=list)
     usage: Usage | None = None
     error_code: str | None = None
@@ -83,7 +83,7 @@ Event = Submitted | UpstreamReport | Archived | Failed | Canceled
 
 def apply(task: Task, event: Event, now: datetime, *, link_ttl: timedelta) -> bool:
     """Move `task` by `event`; returns whether anything changed (the caller then saves it)."""
-    if Status(task.status).is_final:
+    if task.is_final:
         return False
     before = _snapshot(task)
     match event:
@@ -94,24 +94,24 @@ def apply(task: Task, event: Event, now: datetime, *, link_ttl: timedelta) -> bo
             task.submit_started_at = None
             task.uncertain_since = None
             # A success is only taken from a report that carries its results.
-            _upstream(task, min(upstream_status, TaskStatus.RUNNING, key=_upstream_rank))
+            _upstream(task, min(upstream_status, UpstreamStatus.RUNNING, key=_upstream_rank))
             if task.cancel_requested:
                 # Canceled while the submit was in flight: now that it returned, it stops here.
-                _finish(task, Status.CANCELED, now)
+                _finish(task, TaskStatus.CANCELED, now)
         case UpstreamReport():
             _report(task, event, now, link_ttl)
         case Archived():
-            if task.upstream_status == TaskStatus.SUCCEEDED and all(
+            if task.upstream_status == UpstreamStatus.SUCCEEDED and all(
                 o.archived for o in task.outputs
             ):
-                _finish(task, Status.SUCCEEDED, now)
+                _finish(task, TaskStatus.SUCCEEDED, now)
         case Failed(code=code, message=message, upstream_code=upstream_code, details=details):
             task.error = {"code": code, "message": message, "upstream_code": upstream_code}
             if details:
                 task.error["details"] = details
-            _finish(task, Status.FAILED, now)
+            _finish(task, TaskStatus.FAILED, now)
         case Canceled():
-            _finish(task, Status.CANCELED, now)
+            _finish(task, TaskStatus.CANCELED, now)
     changed = _snapshot(task) != before
     if changed:
         task.version += 1
@@ -130,14 +130,14 @@ def _report(task: Task, report: UpstreamReport, now: datetime, link_ttl: timedel
             "third_party_money": _text(report.usage.third_party_money),
         }
     status = report.upstream_status
-    if status is TaskStatus.SUCCEEDED and not task.outputs:
+    if status is UpstreamStatus.SUCCEEDED and not task.outputs:
         if task.upstream_finished_at is None:
             task.upstream_finished_at = now
         expires = task.upstream_finished_at + link_ttl
         task.outputs = [
             _output(index, result, expires) for index, result in enumerate(report.results)
         ]
-    if status is TaskStatus.FAILED:
+    if status is UpstreamStatus.FAILED:
         task.upstream_status = status
         task.upstream_finished_at = task.upstream_finished_at or now
         task.error = {
@@ -145,32 +145,32 @@ def _report(task: Task, report: UpstreamReport, now: datetime, link_ttl: timedel
             "message": report.error_message or "RunningHub reported the task as failed.",
             "upstream_code": report.error_code,
         }
-        _finish(task, Status.FAILED, now)
+        _finish(task, TaskStatus.FAILED, now)
         return
-    if status is TaskStatus.CANCELED:
+    if status is UpstreamStatus.CANCELED:
         task.upstream_status = status
-        _finish(task, Status.CANCELED, now)
+        _finish(task, TaskStatus.CANCELED, now)
         return
     _upstream(task, status)
 
 
-def _upstream(task: Task, status: TaskStatus) -> None:
+def _upstream(task: Task, status: UpstreamStatus) -> None:
     """Record RunningHub's status and move ours forward, never backward."""
-    if task.upstream_status == TaskStatus.SUCCEEDED:
+    if task.upstream_status == UpstreamStatus.SUCCEEDED:
         return  # a late or duplicated "running" must not un-finish an upstream success
     task.upstream_status = status.value
     target = {
-        TaskStatus.QUEUED: Status.QUEUED,
-        TaskStatus.RUNNING: Status.RUNNING,
+        UpstreamStatus.QUEUED: TaskStatus.QUEUED,
+        UpstreamStatus.RUNNING: TaskStatus.RUNNING,
         # Still ours to finish: the outputs are being archived.
-        TaskStatus.SUCCEEDED: Status.RUNNING,
+        UpstreamStatus.SUCCEEDED: TaskStatus.RUNNING,
     }.get(status)
-    if target is not None and _RANK[target] > _RANK[Status(task.status)]:
+    if target is not None and _RANK[target] > _RANK[TaskStatus(task.status)]:
         task.status = target.value
 
 
-def _upstream_rank(status: TaskStatus) -> int:
-    return {TaskStatus.QUEUED: 0, TaskStatus.RUNNING: 1}.get(status, 2)
+def _upstream_rank(status: UpstreamStatus) -> int:
+    return {UpstreamStatus.QUEUED: 0, UpstreamStatus.RUNNING: 1}.get(status, 2)
 
 
 def _output(index: int, result: TaskResult, expires: datetime) -> Output:
@@ -187,7 +187,7 @@ def _output(index: int, result: TaskResult, expires: datetime) -> Output:
     )
 
 
-def _finish(task: Task, status: Status, now: datetime) -> None:
+def _finish(task: Task, status: TaskStatus, now: datetime) -> None:
     task.status = status.value
     task.finished_at = now
     task.next_check_at = None

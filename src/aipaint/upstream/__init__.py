@@ -34,7 +34,7 @@ from aipaint.upstream.schemas import (
     UploadedFile,
     Usage,
 )
-from aipaint.upstream.status import TaskStatus, normalize_status
+from aipaint.upstream.status import UpstreamStatus, normalize_status
 
 __all__ = [
     "CODES",
@@ -52,7 +52,6 @@ __all__ = [
     "SubmitUncertain",
     "TaskResult",
     "TaskState",
-    "TaskStatus",
     "UploadedFile",
     "UpstreamAuth",
     "UpstreamBadRequest",
@@ -62,6 +61,7 @@ __all__ = [
     "UpstreamInProgress",
     "UpstreamModeration",
     "UpstreamNotFound",
+    "UpstreamStatus",
     "UpstreamTaskFailed",
     "UpstreamTransient",
     "UpstreamUnavailable",

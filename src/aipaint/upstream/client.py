@@ -41,7 +41,7 @@ from aipaint.upstream.schemas import (
     business_error,
     envelope_error,
 )
-from aipaint.upstream.status import TaskStatus, normalize_status
+from aipaint.upstream.status import UpstreamStatus, normalize_status
 
 log = structlog.get_logger(__name__)
 
@@ -186,7 +186,7 @@ class RunningHubClient:
             status=status,
             raw_status=wire.status,
             # Some endpoints finish at once; their results spare the caller a poll.
-            results=wire.results if status is TaskStatus.SUCCEEDED else [],
+            results=wire.results if status is UpstreamStatus.SUCCEEDED else [],
             raw=data,
         )
 
@@ -393,17 +393,17 @@ class RunningHubClient:
         return value
 
 
-def _task_status(code: str, reported: TaskStatus | None) -> TaskStatus | None:
+def _task_status(code: str, reported: UpstreamStatus | None) -> UpstreamStatus | None:
     """The state a query answer reports, or None when its error is about the query itself."""
     if not code:
-        return reported or TaskStatus.RUNNING
+        return reported or UpstreamStatus.RUNNING
     if reported is not None and reported.is_terminal:
         return reported
     kind = kind_of(code)
     if kind in _TASK_OUTCOMES:
-        return TaskStatus.FAILED
+        return UpstreamStatus.FAILED
     if kind is ErrorKind.IN_PROGRESS:
-        return reported or (TaskStatus.QUEUED if code == "813" else TaskStatus.RUNNING)
+        return reported or (UpstreamStatus.QUEUED if code == "813" else UpstreamStatus.RUNNING)
     return None
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from aipaint.upstream.status import TaskStatus
+from aipaint.upstream.status import UpstreamStatus
 
 SUCCESS_CODES = frozenset({"0", "200"})  # 200 seen on real upload answers besides the documented 0
 
@@ -230,7 +230,7 @@ class SubmitAccepted(UpstreamModel):
     """RunningHub created the task. `results` is filled when it finished at once (SUCCESS)."""
 
     task_id: str
-    status: TaskStatus
+    status: UpstreamStatus
     raw_status: str | None = None
     results: list[TaskResult] = Field(default_factory=list)
     raw: dict[str, Any] = Field(default_factory=dict)
@@ -240,7 +240,7 @@ class TaskState(UpstreamModel):
     """A task as the query answer reports it; `raw` keeps the whole (redacted) answer."""
 
     task_id: str
-    status: TaskStatus
+    status: UpstreamStatus
     raw_status: str | None = None
     results: list[TaskResult] = Field(default_factory=list)
     usage: Usage | None = None

@@ -10,7 +10,7 @@ import structlog
 log = structlog.get_logger(__name__)
 
 
-class TaskStatus(StrEnum):
+class UpstreamStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -19,24 +19,24 @@ class TaskStatus(StrEnum):
 
     @property
     def is_terminal(self) -> bool:
-        return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED)
+        return self in (UpstreamStatus.SUCCEEDED, UpstreamStatus.FAILED, UpstreamStatus.CANCELED)
 
 
 # Every spelling seen on the wire: the v2 enum, the legacy `taskStatus` values (CREATE, CANCEL)
 # and the variants third-party clients guard against.
-_SPELLINGS: Final[dict[str, TaskStatus]] = {
-    "CREATE": TaskStatus.QUEUED,
-    "QUEUED": TaskStatus.QUEUED,
-    "PENDING": TaskStatus.QUEUED,
-    "RUNNING": TaskStatus.RUNNING,
-    "SUCCESS": TaskStatus.SUCCEEDED,
-    "SUCCEEDED": TaskStatus.SUCCEEDED,
-    "FAILED": TaskStatus.FAILED,
-    "FAIL": TaskStatus.FAILED,
-    "ERROR": TaskStatus.FAILED,
-    "CANCEL": TaskStatus.CANCELED,
-    "CANCELED": TaskStatus.CANCELED,
-    "CANCELLED": TaskStatus.CANCELED,
+_SPELLINGS: Final[dict[str, UpstreamStatus]] = {
+    "CREATE": UpstreamStatus.QUEUED,
+    "QUEUED": UpstreamStatus.QUEUED,
+    "PENDING": UpstreamStatus.QUEUED,
+    "RUNNING": UpstreamStatus.RUNNING,
+    "SUCCESS": UpstreamStatus.SUCCEEDED,
+    "SUCCEEDED": UpstreamStatus.SUCCEEDED,
+    "FAILED": UpstreamStatus.FAILED,
+    "FAIL": UpstreamStatus.FAILED,
+    "ERROR": UpstreamStatus.FAILED,
+    "CANCEL": UpstreamStatus.CANCELED,
+    "CANCELED": UpstreamStatus.CANCELED,
+    "CANCELLED": UpstreamStatus.CANCELED,
 }
 
 # Bounded so that an upstream inventing a new status per task cannot grow memory without end.
@@ -44,7 +44,7 @@ _MAX_WARNED: Final = 256
 _warned: set[str] = set()
 
 
-def normalize_status(raw: str | None) -> TaskStatus:
+def normalize_status(raw: str | None) -> UpstreamStatus:
     """The status a raw upstream value means; unknown or empty values count as still running.
 
     Running is the safe reading of a value we do not know: the poller keeps asking and its
@@ -57,4 +57,4 @@ def normalize_status(raw: str | None) -> TaskStatus:
     if value not in _warned and len(_warned) < _MAX_WARNED:
         _warned.add(value)
         log.warning("unknown_upstream_status", raw_status=value)
-    return TaskStatus.RUNNING
+    return UpstreamStatus.RUNNING
