@@ -17,6 +17,7 @@ from aipaint.files.endpoints import router as files_router
 from aipaint.health.endpoints import router as health_router
 from aipaint.logging import configure_logging
 from aipaint.metrics import router as metrics_router
+from aipaint.roles import check_roles, start_worker
 from aipaint.runtime import Runtime
 from aipaint.studio.endpoints import mount_studio
 from aipaint.task.endpoints import router as task_router
@@ -24,7 +25,6 @@ from aipaint.task.endpoints import run_times_router
 from aipaint.task.hooks import router as hooks_router
 from aipaint.task.service import TaskService
 from aipaint.uploads.endpoints import router as uploads_router
-from aipaint.worker.runner import Worker
 
 log = structlog.get_logger(__name__)
 
@@ -35,16 +35,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level, settings.log_json)
     catalog = Catalog.load(settings.catalog_dir)
 
+    check_roles(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await Runtime.start(settings, catalog)
-        worker = Worker(runtime) if settings.worker else None
         app.state.runtime = runtime
-        app.state.worker = worker
-        app.state.tasks = TaskService(runtime, worker.lifecycle if worker else None)
-        if worker is not None:
-            await worker.start()
-        log.info("started", models=len(catalog), demo=settings.demo, version=__version__)
+        app.state.tasks = TaskService(runtime)
+        worker = await start_worker(runtime) if settings.worker else None
+        log.info(
+            "started",
+            models=len(catalog),
+            demo=settings.demo,
+            worker=settings.worker,
+            version=__version__,
+        )
         try:
             yield
         finally:
@@ -61,7 +66,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.catalog = catalog
     install_error_handlers(app)
-    app.state.worker = None
     app.include_router(health_router)
     app.include_router(catalog_router)
     app.include_router(task_router)

@@ -32,12 +32,37 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
 ) -> None:
-    """Start the service: API and worker in one process (with the simulator in demo mode)."""
+    """Start the service: API and worker in one process (with the simulator in demo mode); with
+    AIPAINT_WORKER=false, the API and the studio only."""
     import uvicorn
+
+    from aipaint.roles import RoleError, check_roles
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    try:
+        check_roles(settings)
+    except RoleError as error:
+        typer.echo(f"aipaint serve: {error}", err=True)
+        raise typer.Exit(2) from None
     uvicorn.run("aipaint.app:create_app", factory=True, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def worker() -> None:
+    """Run the worker alone (submission, tracking, archival), sharing the job queue through
+    Redis (AIPAINT_REDIS_URL) with any number of API and worker processes. SIGTERM drains."""
+    import asyncio
+
+    from aipaint.roles import RoleError, run_worker
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        asyncio.run(run_worker(settings))
+    except RoleError as error:
+        typer.echo(f"aipaint worker: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

@@ -33,12 +33,21 @@ class Settings(BaseSettings):
 
     # Signs webhook URLs and file links; generated into the data dir when not given.
     secret_key: SecretStr | None = None
-    # The worker (submission, tracking, archival) runs inside `aipaint serve` unless turned off.
+    # The worker (submission, tracking, archival) runs inside `aipaint serve` unless turned off;
+    # then `aipaint worker` processes run it, sharing the job queue through Redis.
     worker: bool = True
+    redis_url: str | None = None
     worker_concurrency: int = Field(default=8, ge=1)
     sweep_interval_s: float = Field(default=5.0, gt=0)
-    # Tracking: adaptive polling between these bounds, under one budget of queries per second.
-    poll_min_s: float = Field(default=2.0, gt=0)
+    # A stopping process lets its running jobs finish for this long (SIGTERM drains).
+    drain_timeout_s: float = Field(default=30.0, ge=0)
+    # A submit in flight is owned: its owner renews this lease; others wait until it lapses.
+    submit_lease_s: float = Field(default=30.0, gt=0)
+    # While submits of unknown outcome wait, RunningHub's own count is re-read this often.
+    queue_status_refresh_s: float = Field(default=5.0, gt=0)
+    # Tracking: each task polled as often as its share of the query budget allows, within these
+    # bounds (the upper one also caps the backoff of failing queries).
+    poll_min_s: float = Field(default=0.5, gt=0)
     poll_max_s: float = Field(default=30.0, gt=0)
     upstream_qps: float = Field(default=5.0, gt=0)
     not_found_limit: int = Field(default=3, ge=1)

@@ -16,6 +16,8 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
             colors=False, exception_formatter=structlog.dev.plain_traceback
         )
     )
+    # SAQ logs every job it enqueues and runs at INFO: thousands of lines a minute under load.
+    logging.getLogger("saq").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -1,32 +1,41 @@
-"""Everything a running aipaint process holds: database, upstream client, storage, worker.
+"""Everything a running aipaint process holds: database, upstream client, storage, job queue.
 
 `Runtime.start` builds it from the settings (starting the built-in simulator in demo mode) and
-`stop` releases it; the app keeps one on `app.state.runtime`.
+`stop` releases it; the app keeps one on `app.state.runtime`. With `AIPAINT_REDIS_URL` the job
+queue, the query budget and the change notifications are shared by every process through Redis;
+without it they live in this process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import socket
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import structlog
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from aipaint.catalog.service import Catalog
 from aipaint.config import Settings
 from aipaint.db import create_engine, database_url, migrate, session_factory
 from aipaint.kit.netguard import UrlGuard
-from aipaint.kit.ratelimit import RateBudget
+from aipaint.kit.ratelimit import Budget, RateBudget, RedisBudget
 from aipaint.simulator.app import SimulatorServer
 from aipaint.simulator.settings import DEMO_KEY, SimulatorSettings
 from aipaint.storage import Storage, storage_from_url
 from aipaint.task.events import TaskEvents
+from aipaint.task.saving import TaskSaver
 from aipaint.upstream import RunningHubClient
+from aipaint.worker.queue import InProcessQueue, JobQueue
+from aipaint.worker.redis_queue import RedisJobQueue
 
 log = structlog.get_logger(__name__)
 
@@ -42,10 +51,19 @@ class Runtime:
     downloads: httpx.AsyncClient
     guard: UrlGuard
     secret: bytes
+    queue: JobQueue
+    saver: TaskSaver
     events: TaskEvents = field(default_factory=TaskEvents)
-    budget: RateBudget = field(default_factory=lambda: RateBudget(5.0))
+    budget: Budget = field(default_factory=lambda: RateBudget(5.0))
+    redis: Redis | None = None
     simulator: SimulatorServer | None = None
     upstream_limit: int = 1
+    # The RunningHub key's fingerprint: what its upstream slots are counted under.
+    account: str = ""
+    # Names this process as the owner of the submits it makes.
+    owner: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    )
 
     @classmethod
     async def start(cls, settings: Settings, catalog: Catalog) -> Runtime:
@@ -62,13 +80,36 @@ class Runtime:
             base_url, key = simulator.url, DEMO_KEY
             log.warning("demo_mode", simulator=simulator.url, reason="no RunningHub API key is set")
         upstream_host = urlsplit(base_url).netloc
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        # With webhooks on, polling is the safety net: it keeps half the budget free for
+        # the queries that confirm webhooks, which come in bursts when many tasks finish.
+        share = 0.5 if settings.public_url else 1.0
+        budget: Budget = (
+            RedisBudget(redis, settings.upstream_qps, routine_share=share)
+            if redis is not None
+            else RateBudget(settings.upstream_qps, routine_share=share)
+        )
+        queue: JobQueue = (
+            RedisJobQueue(
+                redis,
+                concurrency=settings.worker_concurrency,
+                drain_s=settings.drain_timeout_s,
+            )
+            if redis is not None
+            else InProcessQueue(
+                concurrency=settings.worker_concurrency, drain_s=settings.drain_timeout_s
+            )
+        )
+        events = TaskEvents(redis)
+        events.start()
+        sessions = session_factory(engine)
         runtime = cls(
             settings=settings,
             catalog=catalog,
             engine=engine,
-            sessions=session_factory(engine),
+            sessions=sessions,
             storage=storage_from_url(settings.storage_url or str(settings.data_dir / "files")),
-            upstream=RunningHubClient(base_url, key),
+            upstream=RunningHubClient(base_url, key, gate=budget.acquire),
             downloads=httpx.AsyncClient(
                 timeout=httpx.Timeout(connect=10, read=60, write=60, pool=30),
                 follow_redirects=True,
@@ -76,16 +117,21 @@ class Runtime:
             # Files RunningHub itself hands out (upload links) are safe to pass back to it.
             guard=UrlGuard(trusted=[upstream_host, *settings.trusted_hosts]),
             secret=_secret(settings),
-            # With webhooks on, polling is the safety net: it keeps half the budget free for
-            # the queries that confirm webhooks, which come in bursts when many tasks finish.
-            budget=RateBudget(
-                settings.upstream_qps, routine_share=0.5 if settings.public_url else 1.0
-            ),
+            queue=queue,
+            saver=TaskSaver(sessions, events, link_ttl=timedelta(seconds=settings.link_ttl_s)),
+            events=events,
+            budget=budget,
+            redis=redis,
             simulator=simulator,
+            account=hashlib.sha256(f"{base_url}|{key}".encode()).hexdigest()[:32],
         )
         return runtime
 
     async def stop(self) -> None:
+        await self.events.stop()
+        await self.queue.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.upstream.aclose()
         await self.downloads.aclose()
         await self.engine.dispose()

@@ -16,8 +16,16 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = structlog.get_logger(__name__)
 
 GUARD = 0.02  # of the window: 20 ms a second
 
@@ -83,3 +91,80 @@ class RateBudget:
                 self._sent.append(now)
                 self._routine.append(now)
                 return
+
+
+class Budget(Protocol):
+    """Something that holds a caller until a call fits the budget."""
+
+    async def acquire(self, *, urgent: bool = False) -> None: ...
+
+
+# One sliding window per budget, kept as two sorted sets of call times (all calls, routine
+# calls): atomic in Redis, on Redis's clock, so every process of a deployment shares one budget.
+# Answers 0 when the call may go now, else how many milliseconds until a slot frees.
+_WINDOW_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local limit, routine_limit, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return tostring(tonumber(oldest[2]) + window - now)
+end
+if ARGV[4] == '0' then
+  if redis.call('ZCARD', KEYS[2]) >= routine_limit then
+    local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    return tostring(tonumber(oldest[2]) + window - now)
+  end
+  redis.call('ZADD', KEYS[2], now, ARGV[5])
+  redis.call('PEXPIRE', KEYS[2], math.ceil(window * 2))
+end
+redis.call('ZADD', KEYS[1], now, ARGV[5])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window * 2))
+return '0'
+"""
+
+
+class RedisBudget:
+    """`RateBudget`'s promise for a whole deployment: no window holds more calls than the budget,
+    whichever process makes them.
+
+    When Redis cannot be reached it fails closed: callers wait until it answers again, rather
+    than each process spending a budget of its own (which would multiply the rate).
+    """
+
+    def __init__(
+        self, redis: Redis, rate: float, *, routine_share: float = 1.0, name: str = "aipaint"
+    ) -> None:
+        local = RateBudget(rate, routine_share=routine_share)
+        self.limit, self.routine_limit = local.limit, local.routine_limit
+        self.window_ms = local.window * 1000
+        self._redis = redis
+        self._keys = [f"{name}:budget:all", f"{name}:budget:routine"]
+        self._script = redis.register_script(_WINDOW_SCRIPT)
+        self._unreachable = False
+
+    async def acquire(self, *, urgent: bool = False) -> None:
+        while True:
+            member = uuid.uuid4().hex
+            args: list[int | float | str] = [
+                self.limit,
+                self.routine_limit,
+                self.window_ms,
+                int(urgent),
+                member,
+            ]
+            try:
+                wait_ms = float(await self._script(keys=self._keys, args=args))
+            except RedisError as error:
+                if not self._unreachable:
+                    log.warning("budget_unreachable", error=str(error))
+                self._unreachable = True
+                await asyncio.sleep(0.5)
+                continue
+            self._unreachable = False
+            if wait_ms <= 0:
+                return
+            # Urgent callers look again sooner, so they win the next free slot.
+            await asyncio.sleep(wait_ms / 1000 + (0.0 if urgent else 0.005))

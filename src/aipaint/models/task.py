@@ -22,6 +22,7 @@ class Task(Base):
         UniqueConstraint("user_id", "idempotency_key"),
         Index("ix_tasks_user_id_id", "user_id", "id"),
         Index("ix_tasks_status_next_check_at", "status", "next_check_at"),
+        Index("ix_tasks_upstream_account_status", "upstream_account", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -46,13 +47,20 @@ class Task(Base):
     # submitted again blindly.
     submit_attempts: Mapped[int] = mapped_column(Integer, default=0)
     submit_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who is submitting, and until when its lease runs: the owner renews it while its call is
+    # in flight, and only once it has lapsed (the owner died) may another process take the
+    # submit for one a crash interrupted.
+    submit_owner: Mapped[str | None] = mapped_column(String(64))
+    submit_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The RunningHub key (its fingerprint) whose slots the task counts against.
+    upstream_account: Mapped[str | None] = mapped_column(String(32))
     uncertain_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the worker should look at this task next (submit, poll or archive, by status).
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     query_failures: Mapped[int] = mapped_column(Integer, default=0)
     not_found_count: Mapped[int] = mapped_column(Integer, default=0)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Bumped on every change: SSE streams compare it, and writers compare-and-set on it.
+    # Bumped on every change: SSE streams and outbound notifications compare it.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

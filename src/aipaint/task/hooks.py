@@ -14,7 +14,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from aipaint.db import reading, transaction
+from aipaint.db import reading
 from aipaint.errors import AipaintError
 from aipaint.i18n import Text
 from aipaint.metrics import WEBHOOKS
@@ -22,8 +22,7 @@ from aipaint.models import Task
 from aipaint.runtime import Runtime
 from aipaint.task import repository
 from aipaint.task.jobs import CONFIRM
-from aipaint.task.state import TaskStatus
-from aipaint.worker.runner import Worker
+from aipaint.task.state import Hinted, TaskStatus
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["webhooks"])
@@ -52,22 +51,17 @@ async def runninghub_webhook(task_id: str, signature: str, request: Request) -> 
         task = await repository.get(session, task_id)
     if task is None:
         raise HookNotFound()
-    if _names_an_uncertain_submit(task, upstream_id):
-        async with transaction(runtime.sessions) as session:
-            task = await repository.get_for_update(session, task_id)
-            if task is not None and _names_an_uncertain_submit(task, upstream_id):
-                # An uncertain submit did land: remember which task it became; `poll` confirms.
-                task.upstream_hint = upstream_id
+    if upstream_id and _names_an_uncertain_submit(task):
+        # An uncertain submit did land: remember which task it became; `poll` confirms.
+        await runtime.saver.apply(task_id, Hinted(upstream_id))
     log.info("webhook_received", task_id=task_id, upstream_task_id=upstream_id)
     WEBHOOKS.labels("accepted").inc()
-    worker: Worker | None = request.app.state.worker
-    if worker is not None:
-        await worker.queue.enqueue(CONFIRM, task_id, urgent=True)
+    await runtime.queue.enqueue(CONFIRM, task_id, urgent=True)
     return JSONResponse({"received": True}, status_code=202)
 
 
-def _names_an_uncertain_submit(task: Task, upstream_id: str | None) -> bool:
-    return task.upstream_task_id is None and bool(upstream_id) and task.status == TaskStatus.PENDING
+def _names_an_uncertain_submit(task: Task) -> bool:
+    return task.upstream_task_id is None and task.status == TaskStatus.PENDING
 
 
 def _upstream_task_id(body: bytes) -> str | None:

@@ -1,56 +1,51 @@
 """The worker's jobs: dispatch (submit), poll (track) and archive, plus the recovery sweep.
 
 Every job reads the task from the database, acts, and writes the outcome through the one state
-machine (`state.apply`). Jobs are idempotent, so running one twice — after a crash, or because a
-webhook and a timer both asked — does no harm.
+machine (`TaskSaver.apply`). Jobs are idempotent, so running one twice — after a crash, in two
+processes, or because a webhook and a timer both asked — does no harm.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
-from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import structlog
 
 from aipaint.db import reading
-from aipaint.kit.ratelimit import RateBudget
 from aipaint.metrics import ARCHIVED_BYTES, SUBMITS
 from aipaint.models import Output, Task
 from aipaint.models.base import utc_now
 from aipaint.runtime import Runtime
 from aipaint.task import repository
-from aipaint.task.saving import TaskSaver
+from aipaint.task.leases import SubmitLeases
+from aipaint.task.saving import Change
 from aipaint.task.state import (
     Archived,
-    Canceled,
-    Event,
     Failed,
+    OutcomeUnknown,
+    SubmitDeferred,
     Submitted,
-    TaskStatus,
     UpstreamReport,
-    apply,
 )
+from aipaint.task.upstream_slots import UpstreamSlots
 from aipaint.upstream import (
     ErrorKind,
+    RetryPolicy,
     SubmitUncertain,
     UpstreamError,
     UpstreamNotFound,
     UpstreamStatus,
 )
-from aipaint.worker.queue import Job, JobQueue
+from aipaint.worker.queue import EVERY, Job, JobQueue
+from aipaint.worker.runner import Chore
 
 log = structlog.get_logger(__name__)
 
 DISPATCH, POLL, ARCHIVE = "task.dispatch", "task.poll", "task.archive"
 # A poll a webhook asked for: the task has likely just finished, so it goes before routine polls.
 CONFIRM = "task.confirm"
-# The dispatcher is one job for all pending tasks; this is its queue key.
-ALL = "*"
-# Nominal seconds a task of each output type takes upstream: the polling cadence follows it.
-EXPECTED_S = {"image": 20.0, "video": 150.0, "audio": 30.0, "text": 6.0, "3d": 120.0}
 # Where the capacity family lands: keep the task pending and try later.
 _WAIT_KINDS = {
     ErrorKind.CAPACITY,
@@ -58,17 +53,27 @@ _WAIT_KINDS = {
     ErrorKind.UNAVAILABLE,
     ErrorKind.TRANSIENT,
 }
+# Webhooks name the task; without them a submit of unknown outcome can never be found again.
+_UNCERTAIN_HINT = (
+    "The task may exist on RunningHub: look for it in the RunningHub call records at that time "
+    "before submitting it again."
+)
 
 
 class Lifecycle:
     def __init__(self, runtime: Runtime, queue: JobQueue) -> None:
         self.rt = runtime
         self.queue = queue
-        self.settings = runtime.settings
-        self.link_ttl = timedelta(seconds=runtime.settings.link_ttl_s)
-        self._in_flight: set[str] = set()
-        self._budget: RateBudget = runtime.budget
-        self._saver = TaskSaver(runtime.sessions, runtime.events)
+        self.settings = settings = runtime.settings
+        self.saver = runtime.saver
+        self.leases = SubmitLeases(runtime.saver, runtime.owner, settings.submit_lease_s)
+        self.slots = UpstreamSlots(runtime)
+        self.submit_backoff = _policy(settings.submit_backoff_s, settings.submit_backoff_max_s)
+        self.query_backoff = _policy(settings.poll_min_s, settings.poll_max_s)
+        self.archive_backoff = _policy(settings.archive_backoff_s, settings.archive_backoff_max_s)
+        # With webhooks on, routine polls get half the budget (the rest confirms webhooks).
+        self.poll_rate = settings.upstream_qps * (0.5 if settings.public_url else 1.0)
+        self.tracked = 0  # tasks followed upstream, deployment-wide (refreshed by the sweep)
 
     @property
     def jobs(self) -> dict[str, Job]:
@@ -79,153 +84,118 @@ class Lifecycle:
             ARCHIVE: self.archive,
         }
 
-    # --- saving through the state machine -------------------------------------------------------
+    @property
+    def chores(self) -> list[Chore]:
+        settings = self.settings
+        return [
+            Chore("sweep", settings.sweep_interval_s, self.sweep),
+            Chore("leases", settings.submit_lease_s / 3, self.leases.renew),
+            Chore("upstream-limit", 60.0, self.slots.refresh_limit),
+        ]
 
-    async def save(
-        self, task_id: str, change: Callable[[Task], bool | None], *, check_at: float | None = None
-    ) -> Task | None:
-        """Load the task (locked), let `change` edit it, commit, and tell its watchers."""
-        return await self._saver.save(task_id, change, check_at=check_at)
-
-    async def event(
-        self, task_id: str, event: Event, *, check_at: float | None = None
-    ) -> Task | None:
-        now = utc_now()
-        return await self.save(
-            task_id, lambda task: apply(task, event, now, link_ttl=self.link_ttl), check_at=check_at
-        )
+    async def start(self) -> int:
+        """Before the queue runs: learn the key's limit, then sweep (recovery after a crash)."""
+        await self.slots.refresh_limit()
+        return await self.sweep()
 
     # --- dispatch: submit pending tasks while upstream slots are free ---------------------------
 
-    async def dispatch(self, _: str = ALL) -> None:
-        async with reading(self.rt.sessions) as session:
-            used = await repository.upstream_slots_used(session)
-            free = self.rt.upstream_limit - used
-            due = await repository.next_pending(session, utc_now(), max(free, 0))
-        if free <= 0 or not due:
+    async def dispatch(self, _: str = EVERY) -> None:
+        await self.slots.reconcile()
+        claimed = await self.slots.claim(self.leases.owner)
+        if not claimed:
             return
-        results = await asyncio.gather(*(self._submit(task_id) for task_id in due))
-        if any(results):
-            # Slots or the queue changed; look again (merged with any dispatch already waiting).
-            await self.queue.enqueue(DISPATCH, ALL, delay=0.0)
+        for task in claimed:
+            self.leases.hold(task.id)
+        await asyncio.gather(*(self._submit(task) for task in claimed))
+        # Slots or the queue changed: look again.
+        await self.queue.enqueue(DISPATCH, EVERY)
 
-    async def _submit(self, task_id: str) -> bool:
-        """Submit one pending task; True when it left the pending queue."""
-        now = utc_now()
-        go = False
-
-        def start(task: Task) -> bool:
-            nonlocal go
-            if task.status != TaskStatus.PENDING or task.submit_started_at is not None:
-                return False
-            if task.cancel_requested:
-                return apply(task, Canceled(), now, link_ttl=self.link_ttl)
-            # Committed before the call: from here on, a crash leaves a task that may exist.
-            task.submit_started_at = now
-            task.submit_attempts += 1
-            go = True
-            return True
-
-        # In flight from before the marker is committed until the outcome is: `poll` must never
-        # take this live submit for one a crash interrupted.
-        self._in_flight.add(task_id)
+    async def _submit(self, task: Task) -> None:
+        """Send one claimed task; its lease is kept alive until the outcome is saved."""
         try:
-            task = await self.save(task_id, start)
-            if task is None or not go:
-                return False
-            return await self._send(task)
+            if await self.leases.confirm(task.id):
+                await self._send(task)
         finally:
-            self._in_flight.discard(task_id)
+            self.leases.release(task.id)
 
-    async def _send(self, task: Task) -> bool:
-        task_id = task.id
+    async def _send(self, task: Task) -> None:
         try:
             accepted = await self.rt.upstream.submit(
-                task.model, task.params, webhook_url=self.hook_url(task_id)
+                task.model, task.params, webhook_url=self.hook_url(task.id)
             )
         except SubmitUncertain as uncertain:
             SUBMITS.labels("uncertain").inc()
-            await self._uncertain(task_id, uncertain)
-            return True
-        except UpstreamError as error:
-            return await self._refused(task_id, error)
-        SUBMITS.labels("accepted").inc()
-        # The first poll time is recorded with the outcome, so the sweep leaves it to its timer.
-        delay = self._poll_delay(task)
-        await self.event(task_id, Submitted(accepted.task_id, accepted.status), check_at=delay)
-        log.info("task_submitted", task_id=task_id, upstream_task_id=accepted.task_id)
-        if accepted.status is UpstreamStatus.SUCCEEDED:
-            await self.event(task_id, UpstreamReport(accepted.status, accepted.results))
-        # A final status other than success is confirmed (with its reason) by the first poll.
-        await self.queue.enqueue(POLL, task_id, delay=delay)
-        return True
-
-    async def _refused(self, task_id: str, error: UpstreamError) -> bool:
-        if error.kind in _WAIT_KINDS:
-            # Queue, don't reject: the task stays pending and waits its turn.
-            attempts = 0
-
-            def back_off(task: Task) -> bool:
-                nonlocal attempts
-                task.submit_started_at = None
-                attempts = task.submit_attempts
-                return True
-
-            SUBMITS.labels("deferred").inc()
-            delay = self._backoff(attempts + 1, error.retry_after)
-            await self.save(task_id, back_off, check_at=delay)
-            log.info(
-                "task_submit_deferred", task_id=task_id, code=error.upstream_code, delay_s=delay
-            )
-            await self.queue.enqueue(DISPATCH, ALL, delay=delay)
-            return False
-        SUBMITS.labels("refused").inc()
-        await self.event(
-            task_id, Failed(error.code, error.message.en, upstream_code=error.upstream_code)
-        )
-        log.info("task_refused", task_id=task_id, code=error.upstream_code)
-        return True
-
-    async def _uncertain(self, task_id: str, uncertain: SubmitUncertain) -> None:
-        if self.settings.public_url:
-            # The webhook URL carries our task id: if the task did land, its webhook names it.
-            now = utc_now()
-
-            def wait(task: Task) -> bool:
-                task.uncertain_since = task.uncertain_since or now
-                return True
-
-            await self.save(task_id, wait, check_at=self.settings.uncertain_timeout_s)
-            log.warning("task_submit_uncertain_waiting", task_id=task_id)
-            await self.queue.enqueue(POLL, task_id, delay=self.settings.uncertain_timeout_s)
+            await self._outcome_unknown(task.id, uncertain.params_digest)
             return
-        await self._fail_uncertain(task_id, uncertain.params_digest, by_submit=True)
+        except UpstreamError as error:
+            await self._refused(task, error)
+            return
+        SUBMITS.labels("accepted").inc()
+        # The first poll time is saved with the outcome, so the sweep leaves it to its timer.
+        saved = await self.saver.apply(
+            task.id, Submitted(accepted.task_id, accepted.status), check_at=self.poll_delay()
+        )
+        log.info("task_submitted", task_id=task.id, upstream_task_id=accepted.task_id)
+        if accepted.status is UpstreamStatus.SUCCEEDED:
+            saved = await self.saver.apply(
+                task.id, UpstreamReport(accepted.status, accepted.results)
+            )
+        # A final status other than success is confirmed (with its reason) by the first poll.
+        await self._follow(saved)
+
+    async def _refused(self, task: Task, error: UpstreamError) -> None:
+        if error.kind in _WAIT_KINDS:
+            # Queue, don't reject: the task stays pending and waits its turn. The claim counted
+            # this attempt, so the backoff grows with every deferral.
+            SUBMITS.labels("deferred").inc()
+            delay = self.submit_backoff.delay(task.submit_attempts, error.retry_after)
+            await self.saver.apply(task.id, SubmitDeferred(), check_at=delay)
+            log.info(
+                "task_submit_deferred", task_id=task.id, code=error.upstream_code, delay_s=delay
+            )
+            await self.queue.enqueue(DISPATCH, EVERY, delay=delay)
+            return
+        SUBMITS.labels("refused").inc()
+        await self.saver.apply(
+            task.id, Failed(error.code, error.message.en, upstream_code=error.upstream_code)
+        )
+        log.info("task_refused", task_id=task.id, code=error.upstream_code)
+
+    async def _outcome_unknown(self, task_id: str, digest: str | None) -> None:
+        if not self.settings.public_url:
+            await self._fail_uncertain(task_id, digest, by_owner=True)
+            return
+        # The webhook URL carries our task id: if the task did land, its webhook names it.
+        timeout = self.settings.uncertain_timeout_s
+        saved = await self.saver.apply(task_id, OutcomeUnknown(), check_at=timeout)
+        log.warning("task_submit_uncertain_waiting", task_id=task_id)
+        await self.queue.enqueue(POLL, task_id, at=saved.next_check_at if saved else None)
 
     async def _fail_uncertain(
-        self, task_id: str, digest: str | None = None, *, by_submit: bool = False
+        self, task_id: str, digest: str | None = None, *, by_owner: bool = False
     ) -> None:
-        """Fail a task whose submit may or may not have landed (by the submit itself, or by
-        recovery once a crash-interrupted submit can no longer be found)."""
+        """Fail a task whose submit may or may not have landed: by its owner, when the call's
+        outcome is unknown, or by recovery, once no live owner holds it and nothing named it."""
         now = utc_now()
 
         def fail(task: Task) -> bool:
             # Decided on the locked, current row: a submit that settled meanwhile stays settled.
             if task.upstream_task_id is not None or task.submit_started_at is None:
                 return False
-            if task.id in self._in_flight and not by_submit:
+            if not by_owner and _lease_live(task, now):
                 return False
             details = {
                 "model": task.model,
                 "submitted_at": task.submit_started_at.isoformat(),
                 "params_sha256": digest,
-                "hint": "The task may exist on RunningHub: look for it in the RunningHub call "
-                "records at that time before submitting it again.",
+                "hint": _UNCERTAIN_HINT,
             }
             message = "RunningHub may or may not have accepted the task; it was not resubmitted."
             failed = Failed("submit_uncertain", message, details=details)
-            return apply(task, failed, now, link_ttl=self.link_ttl)
+            return self.saver.apply_now(task, failed, now)
 
-        await self.save(task_id, fail)
+        await self.saver.save(task_id, fail)
 
     # --- poll: follow a task upstream ----------------------------------------------------------
 
@@ -237,52 +207,63 @@ class Lifecycle:
             task = await repository.get(session, task_id)
         if task is None or task.is_final:
             return
-        if task.status == TaskStatus.PENDING and task.upstream_task_id is None:
+        if task.upstream_task_id is None:
             await self._reconcile(task)
             return
         if task.upstream_status == UpstreamStatus.SUCCEEDED:
             await self.queue.enqueue(ARCHIVE, task_id, urgent=True)
             return
-        assert task.upstream_task_id is not None
-        await self._budget.acquire(urgent=urgent)
         try:
-            state = await self.rt.upstream.query(task.upstream_task_id)
+            state = await self.rt.upstream.query(task.upstream_task_id, urgent=urgent)
         except UpstreamNotFound:
             await self._not_found(task_id)
             return
         except UpstreamError as error:
-            await self._query_failed(task_id, error)
+            await self._query_failed(task, error)
             return
-        delay = self._poll_delay(task)
-        report, now = UpstreamReport.of(state), utc_now()
+        report = UpstreamReport.of(state)
+        saved = await self.saver.save(task_id, self._recorder(report), check_at=self.poll_delay())
+        await self._follow(saved)
+
+    def _recorder(self, report: UpstreamReport) -> Change:
+        now = utc_now()
 
         def record(task: Task) -> bool:
-            changed = apply(task, report, now, link_ttl=self.link_ttl)
+            changed = self.saver.apply_now(task, report, now)
             if task.upstream_status == UpstreamStatus.SUCCEEDED and all(
                 o.archived for o in task.outputs
             ):
                 # Nothing to download (text outputs live in the row): finished in this write.
-                changed = apply(task, Archived(), now, link_ttl=self.link_ttl) or changed
+                changed = self.saver.apply_now(task, Archived(), now) or changed
             return changed
 
-        updated = await self.save(task_id, record, check_at=delay)
-        if updated is None or updated.is_final:
-            await self.queue.enqueue(DISPATCH, ALL)
+        return record
+
+    async def _follow(self, task: Task | None) -> None:
+        """What comes after a saved upstream state: the next poll, archival, or a free slot."""
+        if task is None or task.is_final:
+            await self.queue.enqueue(DISPATCH, EVERY)
             return
-        if updated.upstream_status == UpstreamStatus.SUCCEEDED:
-            await self.queue.enqueue(DISPATCH, ALL)  # its upstream slot is free
+        if task.upstream_status == UpstreamStatus.SUCCEEDED:
+            await self.queue.enqueue(DISPATCH, EVERY)  # its upstream slot is free
             # Done upstream, waited for by a user: ahead of any backlog of routine polls.
-            await self.queue.enqueue(ARCHIVE, task_id, urgent=True)
+            await self.queue.enqueue(ARCHIVE, task.id, urgent=True)
             return
-        await self.queue.enqueue(POLL, task_id, delay=delay)
+        await self.queue.enqueue(POLL, task.id, at=task.next_check_at)
 
     async def _reconcile(self, task: Task) -> None:
-        """A pending task: submitted by a crashed process, or waiting on an uncertain submit."""
+        """A pending task: waiting for a slot, submitted by a live process, interrupted by a
+        crash, or waiting on a submit of unknown outcome."""
+        now = utc_now()
         if task.submit_started_at is None:
-            await self.queue.enqueue(DISPATCH, ALL)
+            await self.queue.enqueue(DISPATCH, EVERY)
             return
-        if task.id in self._in_flight:
+        if task.id in self.leases:
             return  # a live submit of this process: its own outcome settles it
+        if _lease_live(task, now):
+            # Another live process is submitting it: look again once its lease could lapse.
+            await self.queue.enqueue(POLL, task.id, at=task.submit_lease_until)
+            return
         if task.upstream_hint is not None:
             await self.adopt(task.id, task.upstream_hint)
             return
@@ -291,19 +272,12 @@ class Lifecycle:
             return
         since = task.uncertain_since or task.submit_started_at
         deadline = since + timedelta(seconds=self.settings.uncertain_timeout_s)
-        if utc_now() >= deadline:
+        if now >= deadline:
             await self._fail_uncertain(task.id)
             return
-        if task.uncertain_since is None:
-
-            def mark(t: Task) -> bool:
-                t.uncertain_since = since
-                return True
-
-            await self.save(task.id, mark)
-        wait = (deadline - utc_now()).total_seconds()
-        await self.save(task.id, lambda t: False, check_at=wait)
-        await self.queue.enqueue(POLL, task.id, delay=wait)
+        wait = (deadline - now).total_seconds()
+        saved = await self.saver.apply(task.id, OutcomeUnknown(), check_at=wait)
+        await self.queue.enqueue(POLL, task.id, at=saved.next_check_at if saved else None)
 
     async def adopt(self, task_id: str, upstream_task_id: str) -> None:
         """A webhook named the upstream task of an uncertain submit: confirm it, then track it."""
@@ -312,46 +286,37 @@ class Lifecycle:
         except UpstreamError as error:
             log.warning("task_adopt_failed", task_id=task_id, code=error.upstream_code)
             return
-        await self.event(task_id, Submitted(upstream_task_id, state.status))
-        report = UpstreamReport.of(state)
-        await self.event(task_id, report)
+        await self.saver.apply(task_id, Submitted(upstream_task_id, state.status))
+        saved = await self.saver.save(
+            task_id, self._recorder(UpstreamReport.of(state)), check_at=self.poll_delay()
+        )
         log.info("task_adopted", task_id=task_id, upstream_task_id=upstream_task_id)
-        await self.queue.enqueue(POLL, task_id)
+        await self._follow(saved)
 
     async def _not_found(self, task_id: str) -> None:
-        limit = self.settings.not_found_limit
+        limit, now = self.settings.not_found_limit, utc_now()
 
         def count(task: Task) -> bool:
             task.not_found_count += 1
             if task.not_found_count >= limit:
                 message = f"RunningHub answered 'task not found' {limit} times in a row."
-                return apply(
-                    task, Failed("upstream_not_found", message), utc_now(), link_ttl=self.link_ttl
-                )
+                return self.saver.apply_now(task, Failed("upstream_not_found", message), now)
             return True
 
-        task = await self.save(task_id, count, check_at=self.settings.poll_min_s)
-        if task is not None and not task.is_final:
-            await self.queue.enqueue(POLL, task_id, delay=self.settings.poll_min_s)
-        else:
-            await self.queue.enqueue(DISPATCH, ALL)
+        saved = await self.saver.save(task_id, count, check_at=self.settings.poll_min_s)
+        await self._follow(saved)
 
-    async def _query_failed(self, task_id: str, error: UpstreamError) -> None:
-        delay = self.settings.poll_min_s
-
-        def count(task: Task) -> bool:
-            nonlocal delay
-            task.query_failures += 1
-            delay = self._backoff(
-                task.query_failures, error.retry_after, cap=self.settings.poll_max_s
-            )
-            task.next_check_at = utc_now() + timedelta(seconds=delay)
-            return True
-
+    async def _query_failed(self, task: Task, error: UpstreamError) -> None:
         # Never given up while unanswered: a long outage only stretches the interval.
-        await self.save(task_id, count)
-        log.info("task_query_failed", task_id=task_id, code=error.upstream_code, delay_s=delay)
-        await self.queue.enqueue(POLL, task_id, delay=delay)
+        delay = self.query_backoff.delay(task.query_failures + 1, error.retry_after)
+
+        def count(t: Task) -> bool:
+            t.query_failures += 1
+            return True
+
+        log.info("task_query_failed", task_id=task.id, code=error.upstream_code, delay_s=delay)
+        saved = await self.saver.save(task.id, count, check_at=delay)
+        await self._follow(saved)
 
     # --- archive: stream every output into our storage -----------------------------------------
 
@@ -363,24 +328,19 @@ class Lifecycle:
         pending = [o for o in task.outputs if not o.archived]
         failures = await asyncio.gather(*(self._archive_one(task, o) for o in pending))
         if not any(failures):
-            updated = await self.event(task_id, Archived())
+            updated = await self.saver.apply(task_id, Archived())
             if updated is not None:
                 log.info("task_archived", task_id=task_id, status=updated.status)
             return
         expired = [o for o in pending if o.source_expires_at and o.source_expires_at <= utc_now()]
         if expired:
             message = "An output could not be archived before RunningHub's link expired."
-            await self.event(task_id, Failed("archive_failed", message))
+            await self.saver.apply(task_id, Failed("archive_failed", message))
             return
         attempts = max(o.archive_attempts for o in pending) + 1
-        delay = self._backoff(
-            attempts,
-            None,
-            base=self.settings.archive_backoff_s,
-            cap=self.settings.archive_backoff_max_s,
-        )
-        await self.save(task_id, lambda t: False, check_at=delay)
-        await self.queue.enqueue(ARCHIVE, task_id, delay=delay)
+        delay = self.archive_backoff.delay(attempts)
+        saved = await self.saver.save(task_id, lambda t: False, check_at=delay)
+        await self.queue.enqueue(ARCHIVE, task_id, at=saved.next_check_at if saved else None)
 
     async def _archive_one(self, task: Task, output: Output) -> bool:
         """Stream one output into storage; True when it failed (and will be retried)."""
@@ -405,7 +365,7 @@ class Lifecycle:
                         o.archive_error = error
                 return True
 
-            await self.save(task.id, count)
+            await self.saver.save(task.id, count)
             log.warning("output_archive_failed", task_id=task.id, index=output.index, error=error)
             return True
 
@@ -421,7 +381,7 @@ class Lifecycle:
             t.version += 1
             return True
 
-        await self.save(task.id, record)
+        await self.saver.save(task.id, record)
         ARCHIVED_BYTES.inc(stored.size)
         return False
 
@@ -430,17 +390,20 @@ class Lifecycle:
     async def sweep(self, limit: int = 500) -> int:
         """Enqueue the right job for every unfinished task whose next check is due.
 
-        Run at start-up (every unfinished task is due then) and periodically, so that nothing
-        depends on an in-memory timer surviving.
+        Run at start-up (every unfinished task is due then) and periodically by every worker
+        process, so that nothing depends on a timer or a queue surviving. Overlapping sweeps do
+        no harm: a run planned for a task's next check is enqueued under that time, and the
+        queue merges it with the one already waiting.
         """
         async with reading(self.rt.sessions) as session:
             rows = await repository.due(session, utc_now(), limit)
-        for task_id, waiting_for_slot in rows:
+            self.tracked = await repository.count_tracked(session)
+        for task_id, waiting_for_slot, next_check_at in rows:
             # A pending task waiting for a slot is the dispatcher's; every other one (tracked
             # upstream, archiving, or caught mid-submit by a crash) is looked at by `poll`.
             if not waiting_for_slot:
-                await self.queue.enqueue(POLL, task_id)
-        await self.queue.enqueue(DISPATCH, ALL)
+                await self.queue.enqueue(POLL, task_id, at=next_check_at)
+        await self.queue.enqueue(DISPATCH, EVERY)
         return len(rows)
 
     # --- timing --------------------------------------------------------------------------------
@@ -451,31 +414,26 @@ class Lifecycle:
             return None
         return f"{base.rstrip('/')}/hooks/runninghub/{task_id}/{self.rt.sign('hook', task_id)}"
 
-    def _poll_delay(self, task: Task | None) -> float:
-        """Soon after submit, then slower; long for video, longer still when webhooks are on."""
-        settings = self.settings
-        if task is None:
-            return settings.poll_min_s
-        spec_type = self.rt.catalog.get(task.model).output_type if task.model else "image"
-        expected = EXPECTED_S.get(spec_type, 30.0)
-        start = task.submitted_at or task.created_at
-        elapsed = (utc_now() - start).total_seconds()
-        delay = 0.2 * elapsed + 0.05 * expected
-        ceiling = settings.poll_max_s * (4 if settings.public_url else 1)
-        return min(max(delay, settings.poll_min_s), ceiling)
+    def poll_delay(self) -> float:
+        """How long until a tracked task's next poll: its fair share of the query budget.
 
-    def _backoff(
-        self,
-        attempt: int,
-        retry_after: float | None,
-        *,
-        base: float | None = None,
-        cap: float | None = None,
-    ) -> float:
-        base = self.settings.submit_backoff_s if base is None else base
-        cap = self.settings.submit_backoff_max_s if cap is None else cap
-        if retry_after is not None:
-            return min(max(retry_after, base), cap)
-        exponent = min(max(attempt - 1, 0), 16)
-        # Jitter, so that tasks deferred together do not all come back in the same instant.
-        return min(cap, base * 2.0**exponent * random.uniform(0.5, 1.5))
+        The budget is spent, not only capped: with few tasks in flight each is polled as often
+        as the budget allows (within `AIPAINT_POLL_MIN_S`), so a finished task is seen within
+        about a second even without webhooks; with many, the budget is shared evenly and the
+        queue runs the most overdue first.
+        """
+        fair = max(self.tracked, 1) / self.poll_rate
+        return max(self.settings.poll_min_s, fair)
+
+
+def _policy(base: float, cap: float) -> RetryPolicy:
+    return RetryPolicy(base=base, cap=cap, max_retry_after=cap)
+
+
+def _lease_live(task: Task, now: datetime) -> bool:
+    """Whether a live process still holds the task's submit (its lease has not lapsed)."""
+    return (
+        task.uncertain_since is None
+        and task.submit_lease_until is not None
+        and task.submit_lease_until > now
+    )

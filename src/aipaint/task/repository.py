@@ -1,17 +1,20 @@
-"""Every SQL statement about tasks, outputs and the upload cache."""
+"""Every SQL statement about tasks, their outputs and their upstream accounts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, not_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from aipaint.models import Output, Task, Upload
+from aipaint.models import Output, Task, Upload, UpstreamAccount
 
 ACTIVE_UPSTREAM = ("queued", "running")
+UNFINISHED = ("pending", "queued", "running")
 
 
 # One task with its outputs in one statement: a second SELECT (the relationship's default
@@ -108,39 +111,53 @@ async def recent_run_times(
     return [(start, end) for start, end in rows if start is not None and end is not None]
 
 
-async def upstream_slots_used(session: AsyncSession) -> int:
-    """Tasks that hold an upstream slot: running there, or whose submit may have landed."""
-    query = (
-        select(func.count())
-        .select_from(Task)
-        .where(
-            Task.status.in_(("pending", "queued", "running")),
-            or_(Task.upstream_status.in_(ACTIVE_UPSTREAM), Task.submit_started_at.is_not(None)),
+async def lock_account(session: AsyncSession, account_id: str) -> UpstreamAccount:
+    """The key's account row, created when new, locked for the rest of the transaction: every
+    claim of the key's slots takes this lock first, so claims run one after the other."""
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    # Created by whichever process comes first; the others' inserts do nothing.
+    await session.execute(insert(UpstreamAccount).values(id=account_id).on_conflict_do_nothing())
+    if dialect == "sqlite":
+        await session.execute(
+            update(UpstreamAccount)
+            .where(UpstreamAccount.id == account_id)
+            .values(id=UpstreamAccount.id)
         )
+    result = await session.execute(
+        select(UpstreamAccount)
+        .where(UpstreamAccount.id == account_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    return int((await session.execute(query)).scalar_one())
+    return result.scalar_one()
 
 
-async def due(session: AsyncSession, now: datetime, limit: int) -> list[tuple[str, bool]]:
-    """(task id, waiting for a slot?) of unfinished tasks whose next check is due, oldest first."""
+async def get_account(session: AsyncSession, account_id: str) -> UpstreamAccount | None:
+    return await session.get(UpstreamAccount, account_id, populate_existing=True)
+
+
+async def slot_counts(
+    session: AsyncSession, account_id: str, now: datetime
+) -> tuple[int, int, int]:
+    """The key's unfinished tasks that may hold an upstream slot: (running or queued there,
+    submits in flight under a live lease, submits whose outcome is unknown)."""
+    in_flight = and_(Task.submit_started_at.is_not(None), Task.upstream_task_id.is_(None))
+    live = and_(Task.uncertain_since.is_(None), Task.submit_lease_until > now)
+    query = select(
+        func.count().filter(Task.upstream_status.in_(ACTIVE_UPSTREAM)),
+        func.count().filter(in_flight, live),
+        func.count().filter(in_flight, not_(live)),
+    ).where(Task.upstream_account == account_id, Task.status.in_(UNFINISHED))
+    known, live_count, unknown = (await session.execute(query)).one()
+    return int(known), int(live_count), int(unknown)
+
+
+async def claimable(session: AsyncSession, now: datetime, limit: int) -> list[Task]:
+    """Pending tasks due for a submit and not in flight, oldest first, locked; on PostgreSQL a
+    row another claim holds is skipped, not waited for."""
     query = (
-        select(Task.id, Task.status, Task.submit_started_at)
-        .where(
-            Task.status.in_(("pending", "queued", "running")),
-            or_(Task.next_check_at.is_(None), Task.next_check_at <= now),
-        )
-        .order_by(Task.id)
-        .limit(limit)
-    )
-    return [
-        (row[0], row[1] == "pending" and row[2] is None) for row in await session.execute(query)
-    ]
-
-
-async def next_pending(session: AsyncSession, now: datetime, limit: int) -> list[str]:
-    """Pending tasks due for a submit and not in flight, oldest first: the submit queue."""
-    query = (
-        select(Task.id)
+        select(Task)
         .where(
             Task.status == "pending",
             Task.submit_started_at.is_(None),
@@ -148,8 +165,60 @@ async def next_pending(session: AsyncSession, now: datetime, limit: int) -> list
         )
         .order_by(Task.id)
         .limit(limit)
+        .options(*_WITH_OUTPUTS)
+        .with_for_update(of=Task, skip_locked=True)
+        .execution_options(populate_existing=True)
     )
-    return list((await session.execute(query)).scalars())
+    return list((await session.execute(query)).unique().scalars())
+
+
+async def renew_leases(
+    session: AsyncSession, owner: str, task_ids: Sequence[str], until: datetime
+) -> list[str]:
+    """Extend the leases `owner` still holds among `task_ids`; the ids it still holds."""
+    result = await session.execute(
+        update(Task)
+        .where(
+            Task.id.in_(task_ids),
+            Task.submit_owner == owner,
+            Task.upstream_task_id.is_(None),
+            Task.uncertain_since.is_(None),
+        )
+        # The sweep leaves a submit alone until its lease could have lapsed.
+        .values(submit_lease_until=until, next_check_at=until)
+        .returning(Task.id)
+    )
+    return list(result.scalars())
+
+
+async def count_tracked(session: AsyncSession) -> int:
+    """Unfinished tasks running or queued upstream: the ones polls share the budget among."""
+    query = (
+        select(func.count())
+        .select_from(Task)
+        .where(Task.status.in_(UNFINISHED), Task.upstream_status.in_(ACTIVE_UPSTREAM))
+    )
+    return int((await session.execute(query)).scalar_one())
+
+
+async def due(
+    session: AsyncSession, now: datetime, limit: int
+) -> list[tuple[str, bool, datetime | None]]:
+    """(task id, waiting for a slot?, next check) of unfinished tasks whose next check is due,
+    oldest first."""
+    query = (
+        select(Task.id, Task.status, Task.submit_started_at, Task.next_check_at)
+        .where(
+            Task.status.in_(UNFINISHED),
+            or_(Task.next_check_at.is_(None), Task.next_check_at <= now),
+        )
+        .order_by(Task.id)
+        .limit(limit)
+    )
+    return [
+        (task_id, status == "pending" and started is None, next_check)
+        for task_id, status, started, next_check in await session.execute(query)
+    ]
 
 
 async def output(session: AsyncSession, task_id: str, index: int) -> Output | None:

@@ -7,8 +7,9 @@ reported done before its commit, so nothing a caller does next (a submit, say) r
 it depends on; an idle server still commits each write at once. If a shared transaction fails,
 each of its writes is retried alone, so one bad write fails only its own caller.
 
-`TaskSaver` changes existing tasks (the worker's writes, through the state machine);
-`TaskInserter` stores new ones (`POST /v1/tasks`).
+`TaskSaver` changes existing tasks: every write of a task by the worker, the API (cancel) or a
+webhook (a hint) goes through it and the state machine; it also claims upstream slots and renews
+submit leases, each in a transaction of its own. `TaskInserter` stores new tasks (`POST /v1/tasks`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +28,8 @@ from aipaint.models import Task
 from aipaint.models.base import utc_now
 from aipaint.task import repository
 from aipaint.task.events import TaskEvents
+from aipaint.task.slots import SlotCounts, reported_in_flight
+from aipaint.task.state import Event, SubmitStarted, apply
 
 Change = Callable[[Task], bool | None]
 MAX_BATCH = 100  # writes per transaction: bounds the time the writer lock is held
@@ -111,9 +114,58 @@ class _Save:
 
 
 class TaskSaver(_GroupCommit[_Save, tuple[Task | None, bool]]):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], events: TaskEvents) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        events: TaskEvents,
+        *,
+        link_ttl: timedelta = timedelta(days=1),
+    ) -> None:
         super().__init__(sessions)
         self.events = events
+        self.link_ttl = link_ttl
+
+    async def apply(
+        self, task_id: str, event: Event, *, check_at: float | None = None
+    ) -> Task | None:
+        """Move the task by `event` through the state machine, and save it."""
+        now = utc_now()
+        return await self.save(
+            task_id, lambda task: self.apply_now(task, event, now), check_at=check_at
+        )
+
+    def apply_now(self, task: Task, event: Event, now: datetime) -> bool:
+        """`state.apply` with this deployment's link lifetime, for changes made inside `save`."""
+        return apply(task, event, now, link_ttl=self.link_ttl)
+
+    async def claim(
+        self, account: str, limit: int, owner: str, *, lease_s: float, fresh_s: float
+    ) -> list[Task]:
+        """Mark as many due pending tasks as the key has free slots as being submitted by
+        `owner`, in one transaction under the key's lock, and return them: every process may
+        call this at once, and tasks in flight never exceed `limit`."""
+        now = utc_now()
+        started = SubmitStarted(owner, now + timedelta(seconds=lease_s), account)
+        async with transaction(self.sessions) as session:
+            row = await repository.lock_account(session, account)
+            counts = SlotCounts(*await repository.slot_counts(session, account, now))
+            free = limit - counts.used(reported_in_flight(row, now, fresh_s))
+            if free <= 0:
+                return []
+            tasks = await repository.claimable(session, now, free)
+            changed = [task for task in tasks if apply(task, started, now, link_ttl=self.link_ttl)]
+            for task in tasks:
+                # The sweep leaves a submit alone until its lease could have lapsed.
+                task.next_check_at = None if task.is_final else started.lease_until
+        for task in changed:
+            self.events.publish(task.id)
+        return [task for task in tasks if task.submit_owner == owner]
+
+    async def renew_leases(self, owner: str, task_ids: Sequence[str], lease_s: float) -> list[str]:
+        """Extend `owner`'s leases on these submits; the ids whose lease it still held."""
+        until = utc_now() + timedelta(seconds=lease_s)
+        async with transaction(self.sessions) as session:
+            return await repository.renew_leases(session, owner, task_ids, until)
 
     async def save(
         self, task_id: str, change: Change, *, check_at: float | None = None

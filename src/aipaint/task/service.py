@@ -8,7 +8,6 @@ import json
 import math
 import statistics
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +17,7 @@ from aipaint.catalog.errors import ParamsInvalid
 from aipaint.catalog.schemas import ModelSpec, ParamSpec
 from aipaint.catalog.urls import parse_data_uri
 from aipaint.catalog.validation import ErrorCode, ParamError
-from aipaint.db import reading, transaction
+from aipaint.db import reading
 from aipaint.errors import AipaintError
 from aipaint.i18n import Text
 from aipaint.kit.ids import new_id
@@ -28,7 +27,7 @@ from aipaint.models import Output, Task
 from aipaint.models.base import utc_now
 from aipaint.runtime import Runtime
 from aipaint.task import repository
-from aipaint.task.jobs import ALL, DISPATCH, Lifecycle
+from aipaint.task.jobs import DISPATCH
 from aipaint.task.saving import TaskInserter
 from aipaint.task.schemas import (
     OutputRead,
@@ -38,8 +37,9 @@ from aipaint.task.schemas import (
     TaskList,
     TaskRead,
 )
-from aipaint.task.state import Canceled, TaskStatus, apply
+from aipaint.task.state import CancelRequested, TaskStatus
 from aipaint.uploads.service import UploadInvalid, upload_bytes
+from aipaint.worker.queue import EVERY
 
 MAX_PAGE = 100
 LINK_STEP_S = 60
@@ -89,9 +89,8 @@ def request_hash(body: TaskCreate) -> str:
 
 
 class TaskService:
-    def __init__(self, runtime: Runtime, lifecycle: Lifecycle | None) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
-        self.lifecycle = lifecycle
         self._inserter = TaskInserter(runtime.sessions)
 
     async def create(
@@ -132,8 +131,7 @@ class TaskService:
                 raise
             return self._replay(existing, digest)
         TASKS_CREATED.inc()
-        if self.lifecycle is not None:
-            await self.lifecycle.queue.enqueue(DISPATCH, ALL)
+        await self.rt.queue.enqueue(DISPATCH, EVERY)
         return task, True
 
     def _replay(self, task: Task, digest: str) -> tuple[Task, bool]:
@@ -216,30 +214,12 @@ class TaskService:
         task = await self.get(who, task_id)
         if task.is_final:
             raise TaskFinished(task.status)
-        now = utc_now()
-        link_ttl = timedelta(seconds=self.rt.settings.link_ttl_s)
-
-        def cancel(t: Task) -> bool:
-            if t.submit_started_at is not None and t.upstream_task_id is None:
-                # The submit is in flight: cancel once it returns, so its outcome is not lost.
-                t.cancel_requested = True
-                t.version += 1
-                return True
-            # RunningHub's v2 API has no cancel: we stop following the task. Work RunningHub had
-            # already started may still be billed; the docs say so.
-            return apply(t, Canceled(), now, link_ttl=link_ttl)
-
-        async with transaction(self.rt.sessions) as session:
-            locked = await repository.get_for_update(session, task_id)
-            assert locked is not None
-            if locked.is_final:
-                raise TaskFinished(locked.status)
-            changed = cancel(locked)
-        if changed:
-            self.rt.events.publish(task_id)
-        if self.lifecycle is not None:
-            await self.lifecycle.queue.enqueue(DISPATCH, ALL)
-        return locked
+        saved = await self.rt.saver.apply(task_id, CancelRequested())
+        assert saved is not None
+        if saved.is_final and saved.status != TaskStatus.CANCELED:
+            raise TaskFinished(saved.status)  # it finished while the cancel was on its way
+        await self.rt.queue.enqueue(DISPATCH, EVERY)
+        return saved
 
     async def run_times(self, model: str) -> RunTimes:
         spec = self.rt.catalog.get(model)

@@ -5,8 +5,10 @@
        └───────────┴──────────┴──► failed | canceled
 
 Final states never change, and every event is idempotent: applying the same event twice leaves
-the task as once. A task is `succeeded` only when every output is in our own storage, so a
-client that sees `succeeded` can always fetch the files.
+the task as once. The submit's own bookkeeping (its marker and lease, a deferral, an unknown
+outcome, a webhook's hint, a cancel waiting for a submit in flight) are events too, so that every
+write of a task, by whichever process, goes through here. A task is `succeeded` only when every
+output is in our own storage, so a client that sees `succeeded` can always fetch the files.
 """
 
 from __future__ import annotations
@@ -35,6 +37,39 @@ class TaskStatus(StrEnum):
 
 FINAL = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED})
 _RANK = {TaskStatus.PENDING: 0, TaskStatus.QUEUED: 1, TaskStatus.RUNNING: 2}
+
+
+@dataclass(frozen=True)
+class SubmitStarted:
+    """A submit is about to be sent. Committed before the call, the marker says the task may
+    exist upstream from now on; its owner renews the lease while the call is in flight."""
+
+    owner: str
+    lease_until: datetime
+    account: str
+
+
+@dataclass(frozen=True)
+class SubmitDeferred:
+    """RunningHub turned the submit away without creating a task: it waits its turn again."""
+
+
+@dataclass(frozen=True)
+class OutcomeUnknown:
+    """The submit may or may not have landed: wait for a webhook that names the task."""
+
+
+@dataclass(frozen=True)
+class Hinted:
+    """A webhook named the upstream task of a submit whose outcome was unknown."""
+
+    upstream_task_id: str
+
+
+@dataclass(frozen=True)
+class CancelRequested:
+    """The user canceled. A submit in flight is canceled once it returns, so its outcome is
+    recorded (RunningHub's v2 API has no cancel: a task it runs is no longer followed)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +113,18 @@ class Canceled:
     pass
 
 
-Event = Submitted | UpstreamReport | Archived | Failed | Canceled
+Event = (
+    SubmitStarted
+    | SubmitDeferred
+    | OutcomeUnknown
+    | Hinted
+    | CancelRequested
+    | Submitted
+    | UpstreamReport
+    | Archived
+    | Failed
+    | Canceled
+)
 
 
 def apply(task: Task, event: Event, now: datetime, *, link_ttl: timedelta) -> bool:
@@ -87,12 +133,36 @@ def apply(task: Task, event: Event, now: datetime, *, link_ttl: timedelta) -> bo
         return False
     before = _snapshot(task)
     match event:
+        case SubmitStarted(owner=owner, lease_until=lease_until, account=account):
+            if task.status != TaskStatus.PENDING or task.submit_started_at is not None:
+                return False
+            if task.cancel_requested:
+                _finish(task, TaskStatus.CANCELED, now)
+            else:
+                task.submit_started_at = now
+                task.submit_attempts += 1
+                task.submit_owner, task.submit_lease_until = owner, lease_until
+                task.upstream_account = account
+        case SubmitDeferred():
+            if task.upstream_task_id is None:
+                _clear_submit(task)
+        case OutcomeUnknown():
+            if task.upstream_task_id is None and task.submit_started_at is not None:
+                task.uncertain_since = task.uncertain_since or now
+                task.submit_owner = task.submit_lease_until = None
+        case Hinted(upstream_task_id=upstream_id):
+            if task.upstream_task_id is None and task.status == TaskStatus.PENDING:
+                task.upstream_hint = upstream_id
+        case CancelRequested():
+            if task.submit_started_at is not None and task.upstream_task_id is None:
+                task.cancel_requested = True
+            else:
+                _finish(task, TaskStatus.CANCELED, now)
         case Submitted(upstream_task_id=upstream_id, upstream_status=upstream_status):
             if task.upstream_task_id is None:
                 task.upstream_task_id = upstream_id
                 task.submitted_at = now
-            task.submit_started_at = None
-            task.uncertain_since = None
+            _clear_submit(task)
             # A success is only taken from a report that carries its results.
             _upstream(task, min(upstream_status, UpstreamStatus.RUNNING, key=_upstream_rank))
             if task.cancel_requested:
@@ -187,6 +257,11 @@ def _output(index: int, result: TaskResult, expires: datetime) -> Output:
     )
 
 
+def _clear_submit(task: Task) -> None:
+    task.submit_started_at = task.uncertain_since = None
+    task.submit_owner = task.submit_lease_until = None
+
+
 def _finish(task: Task, status: TaskStatus, now: datetime) -> None:
     task.status = status.value
     task.finished_at = now
@@ -206,6 +281,7 @@ def _snapshot(task: Task) -> tuple[Any, ...]:
         task.usage,
         task.submit_started_at,
         task.uncertain_since,
+        task.cancel_requested,
         len(task.outputs),
         tuple(o.archived for o in task.outputs),
     )

@@ -8,9 +8,9 @@ network errors, 429, 5xx and retryable business codes with capped, jittered back
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Final, Self, TypeVar
+from typing import Any, Final, Protocol, Self, TypeVar
 
 import httpx
 import structlog
@@ -65,6 +65,10 @@ M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 
+class Gate(Protocol):
+    def __call__(self, *, urgent: bool = ...) -> Awaitable[None]: ...
+
+
 class RunningHubClient:
     """Typed async access to RunningHub's OpenAPI v2 with the key kept server-side.
 
@@ -75,6 +79,8 @@ class RunningHubClient:
         http: a shared client to use; when None the client owns a pooled one and closes it.
         timeout: applied to every request, including on a shared `http`.
         retry: the policy of the idempotent calls.
+        gate: awaited before every request, retries included (the deployment's query budget);
+            `urgent=False` only for routine polls, which give way to every other call.
     """
 
     def __init__(
@@ -85,7 +91,9 @@ class RunningHubClient:
         http: httpx.AsyncClient | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy = DEFAULT_RETRY,
+        gate: Gate | None = None,
     ) -> None:
+        self._gate = gate
         self._base = _site_root(base_url)
         self._key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
         self._timeout = timeout
@@ -190,8 +198,9 @@ class RunningHubClient:
             raw=data,
         )
 
-    async def query(self, task_id: str) -> TaskState:
-        """The task's current state. A failed task is a state, not an exception.
+    async def query(self, task_id: str, *, urgent: bool = True) -> TaskState:
+        """The task's current state. A failed task is a state, not an exception. A routine poll
+        passes `urgent=False`.
 
         Raises:
             UpstreamError: the query itself failed (unknown task, bad key, …) after retries.
@@ -222,7 +231,7 @@ class RunningHubClient:
             )
 
         return await self._call(
-            "query", "POST", "/openapi/v2/query", parse, json={"taskId": task_id}
+            "query", "POST", "/openapi/v2/query", parse, json={"taskId": task_id}, urgent=urgent
         )
 
     async def upload(self, data: bytes, filename: str, content_type: str) -> UploadedFile:
@@ -281,7 +290,10 @@ class RunningHubClient:
         *,
         json: Any = None,
         files: Mapping[str, Any] | None = None,
+        urgent: bool = True,
     ) -> httpx.Response:
+        if self._gate is not None:
+            await self._gate(urgent=urgent)
         headers = {
             "Authorization": f"Bearer {self._key.get_secret_value()}",
             "Accept": "application/json",
@@ -304,6 +316,7 @@ class RunningHubClient:
         *,
         json: Any = None,
         files: Mapping[str, Any] | None = None,
+        urgent: bool = True,
     ) -> T:
         """Send an idempotent request, retrying what the policy allows; parse the answer."""
         policy = self._retry
@@ -311,7 +324,7 @@ class RunningHubClient:
         while True:
             try:
                 try:
-                    response = await self._send(method, path, json=json, files=files)
+                    response = await self._send(method, path, json=json, files=files, urgent=urgent)
                 except httpx.HTTPError as exc:
                     raise _transport_error(exc) from exc
                 if not response.is_success:

@@ -1,64 +1,58 @@
-"""The in-process worker: the job queue, the lifecycle's jobs, and the recovery sweep."""
+"""The worker: a job queue's consumers plus the periodic chores registered with it.
+
+It knows nothing of tasks. The process that starts it (`aipaint.roles`) registers the lifecycle's
+jobs and chores (the recovery sweep, the lease keeper), so the same runner serves any job set.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import structlog
 
-from aipaint.runtime import Runtime
-from aipaint.task.jobs import Lifecycle
-from aipaint.upstream import UpstreamError
-from aipaint.worker.queue import InProcessQueue
+from aipaint.worker.queue import Job, JobQueue
 
 log = structlog.get_logger(__name__)
 
 
-class Worker:
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.queue = InProcessQueue({}, concurrency=runtime.settings.worker_concurrency)
-        self.lifecycle = Lifecycle(runtime, self.queue)
-        self.queue.jobs.update(self.lifecycle.jobs)
-        self._sweeper: asyncio.Task[None] | None = None
+@dataclass(frozen=True)
+class Chore:
+    """Something to run every `interval` seconds (the first run `interval` after start)."""
 
-    async def start(self) -> None:
-        await self.refresh_upstream_limit()
-        self.queue.start()
-        # Every unfinished task is due at start-up: this is the recovery after a crash.
-        recovered = await self.lifecycle.sweep()
-        log.info("worker_started", recovered=recovered, upstream_limit=self.runtime.upstream_limit)
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
+    name: str
+    interval: float
+    run: Callable[[], Awaitable[object]]
+
+
+class Worker:
+    def __init__(self, queue: JobQueue, jobs: dict[str, Job], chores: list[Chore]) -> None:
+        self.queue = queue
+        self.jobs = jobs
+        self.chores = chores
+        self._loops: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self.queue.start(self.jobs)
+        self._loops = [
+            asyncio.create_task(self._every(chore), name=chore.name) for chore in self.chores
+        ]
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
+        """Drain: take no new job, let running ones finish (up to the queue's drain time); the
+        chores go on meanwhile, since a running submit needs its lease kept alive."""
         await self.queue.stop()
+        for loop in self._loops:
+            loop.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops = []
 
-    async def refresh_upstream_limit(self) -> None:
-        """AIPAINT_UPSTREAM_CONCURRENCY, else RunningHub's queue status, else 1."""
-        configured = self.runtime.settings.upstream_concurrency
-        if configured is not None:
-            self.runtime.upstream_limit = configured
-            return
-        try:
-            status = await self.runtime.upstream.queue_status()
-        except UpstreamError as error:
-            log.warning("upstream_limit_unknown", code=error.upstream_code)
-            return
-        if status.concurrent_limit and status.concurrent_limit > 0:
-            self.runtime.upstream_limit = status.concurrent_limit
-
-    async def _sweep_forever(self) -> None:
-        interval = self.runtime.settings.sweep_interval_s
-        rounds = 0
+    async def _every(self, chore: Chore) -> None:
         while True:
-            await asyncio.sleep(interval)
-            rounds += 1
+            await asyncio.sleep(chore.interval)
             try:
-                await self.lifecycle.sweep()
-                if rounds % max(1, round(60 / interval)) == 0:
-                    await self.refresh_upstream_limit()
+                await chore.run()
             except Exception:
-                log.exception("sweep_failed")
+                # A chore that fails is logged and runs again at its next turn.
+                log.exception("chore_failed", chore=chore.name)

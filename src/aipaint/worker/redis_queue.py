@@ -1,0 +1,196 @@
+"""The job queue on Redis, for many processes: SAQ underneath (why SAQ: docs/architecture/05).
+
+Every process enqueues; worker processes also run jobs. Two SAQ queues make the two lanes: urgent
+jobs (a webhook's confirmation, archiving a finished task) have consumers of their own, so a
+backlog of routine polls never delays them.
+
+What SAQ gives: at most one waiting or running job per key across the deployment; jobs of a
+worker that died are found by their missed heartbeats and run again elsewhere; a stopping worker
+takes no new job and lets running ones finish. Keys are chosen so that merging works as the
+in-process queue's does: `job|target|due time`, where a run planned for a task's next check
+(`at`) carries that time, so the sweep's re-enqueue of a task whose run is already waiting is
+dropped as a duplicate. Wake-ups (target `EVERY`) are never merged away: each gets a key of its
+own, and this process coalesces the ones it sends while one is still being sent.
+
+SAQ schedules delayed jobs once a second; runs due within `LOCAL_TIMER_S` wait on a timer here
+instead and are enqueued when due, so short poll intervals keep their precision. A process that
+dies loses those timers and nothing else: the database's next check brings the task back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import signal
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from saq import Queue as SaqQueue
+from saq import Worker as SaqWorker
+from saq.queue.redis import RedisQueue
+from saq.types import Context, TimersDict
+
+from aipaint.worker.queue import EVERY, Job, seconds_until
+
+log = structlog.get_logger(__name__)
+
+LOCAL_TIMER_S = 2.0
+HEARTBEAT_S = 10  # a job whose worker stops beating for this long is run again elsewhere
+SWEEP_S = 5  # how often SAQ looks for such jobs
+
+
+class _QuietWorker(SaqWorker[Context]):
+    # The process's own shutdown (uvicorn's, or `aipaint worker`'s) handles the signals.
+    SIGNALS: list[signal.Signals] = []  # noqa: RUF012
+
+
+class RedisJobQueue:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        name: str = "aipaint",
+        concurrency: int = 8,
+        urgent_concurrency: int = 4,
+        drain_s: float = 30.0,
+    ) -> None:
+        self.redis = redis
+        self._lanes: dict[bool, SaqQueue] = {
+            urgent: RedisQueue(redis, name=f"{name}-{'urgent' if urgent else 'routine'}")
+            for urgent in (False, True)
+        }
+        self._concurrency = {False: concurrency, True: urgent_concurrency}
+        self._drain_s = drain_s
+        self._workers: list[_QuietWorker] = []
+        self._running: list[asyncio.Task[None]] = []
+        self._timers: set[asyncio.TimerHandle] = set()
+        self._waking: dict[str, bool] = {}  # wake-ups being sent: job -> another one asked for
+        self._heartbeats: dict[str, asyncio.Task[None]] = {}  # job key -> its heartbeat
+
+    async def enqueue(
+        self,
+        job: str,
+        target: str,
+        *,
+        delay: float = 0.0,
+        at: datetime | None = None,
+        urgent: bool = False,
+    ) -> None:
+        wait = seconds_until(at, delay)
+        if target == EVERY:
+            await self._wake(job, wait, urgent)
+            return
+        due = f"{at.timestamp():.3f}" if at is not None else ("now" if wait <= 0 else None)
+        key = f"{job}|{target}|{due or f'{time.time() + wait:.3f}'}"
+        await self._put(job, target, key, wait, urgent)
+
+    async def _wake(self, job: str, wait: float, urgent: bool) -> None:
+        if wait > 0:
+            await self._put(job, EVERY, f"{job}|{EVERY}|{uuid.uuid4().hex}", wait, urgent)
+            return
+        if job in self._waking:
+            self._waking[job] = True  # sent again once the one under way is in
+            return
+        self._waking[job] = False
+        try:
+            while True:
+                await self._put(job, EVERY, f"{job}|{EVERY}|{uuid.uuid4().hex}", 0.0, urgent)
+                if not self._waking[job]:
+                    return
+                self._waking[job] = False
+        finally:
+            del self._waking[job]
+
+    async def _put(self, job: str, target: str, key: str, wait: float, urgent: bool) -> None:
+        if 0 < wait <= LOCAL_TIMER_S:
+            loop = asyncio.get_running_loop()
+            handle: asyncio.TimerHandle
+
+            def fire() -> None:
+                self._timers.discard(handle)
+                task = loop.create_task(self._put(job, target, key, 0.0, urgent))
+                task.add_done_callback(_log_failure)
+
+            handle = loop.call_later(wait, fire)
+            self._timers.add(handle)
+            return
+        scheduled = time.time() + wait if wait > 0 else 0
+        try:
+            await self._lanes[urgent].enqueue(
+                job,
+                key=key,
+                scheduled=scheduled,
+                target=target,
+                timeout=0,
+                heartbeat=HEARTBEAT_S,
+                retries=2,
+                ttl=-1,
+            )
+        except RedisError as error:
+            # The task's next check is in the database: the recovery sweep enqueues it again.
+            log.warning("enqueue_failed", job=job, target=target, error=str(error))
+
+    def start(self, jobs: dict[str, Job]) -> None:
+        functions = [(name, _runner(run)) for name, run in jobs.items()]
+        for urgent, lane in self._lanes.items():
+            worker = _QuietWorker(
+                lane,
+                functions,
+                concurrency=self._concurrency[urgent],
+                timers=TimersDict(schedule=1, worker_info=10, sweep=SWEEP_S, abort=1),
+                dequeue_timeout=1.0,
+                shutdown_grace_period_s=math.ceil(self._drain_s),
+                before_process=[self._start_heartbeat],
+                after_process=[self._stop_heartbeat],
+            )
+            self._workers.append(worker)
+            self._running.append(asyncio.create_task(worker.start(), name=f"saq-{lane.name}"))
+
+    async def stop(self) -> None:
+        for handle in self._timers:
+            handle.cancel()
+        self._timers.clear()
+        await asyncio.gather(*(worker.stop() for worker in self._workers), return_exceptions=True)
+        for task in self._running:
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+        self._workers, self._running = [], []
+
+    async def _start_heartbeat(self, ctx: Context) -> None:
+        job = ctx["job"]
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(HEARTBEAT_S / 3)
+                with contextlib.suppress(RedisError):
+                    await job.update()
+
+        self._heartbeats[job.key] = asyncio.create_task(beat(), name="heartbeat")
+
+    async def _stop_heartbeat(self, ctx: Context) -> None:
+        beat = self._heartbeats.pop(ctx["job"].key, None)
+        if beat is not None:
+            beat.cancel()
+
+    async def close(self) -> None:
+        for lane in self._lanes.values():
+            with contextlib.suppress(Exception):
+                await lane.disconnect()
+
+
+def _runner(run: Job) -> Any:
+    async def job(ctx: Context, *, target: str) -> None:
+        await run(target)
+
+    return job
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("enqueue_failed", error=str(task.exception()))
