@@ -67,10 +67,11 @@ POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @contextmanager
-def fresh_database(directory: Path) -> Iterator[str]:
+def fresh_database(directory: Path, *, postgres: bool = False) -> Iterator[str]:
     """A new, empty database: SQLite in `directory`, or a PostgreSQL database of its own when
-    AIPAINT_TEST_DATABASE=postgres (PostgreSQL runs on every development and CI machine)."""
-    if os.environ.get("AIPAINT_TEST_DATABASE", "sqlite") != "postgres":
+    `postgres` or AIPAINT_TEST_DATABASE=postgres (PostgreSQL runs on every development and CI
+    machine)."""
+    if not postgres and os.environ.get("AIPAINT_TEST_DATABASE", "sqlite") != "postgres":
         yield f"sqlite+aiosqlite:///{directory / 'aipaint.db'}"
         return
     name = f"aipaint_test_{secrets.token_hex(6)}"

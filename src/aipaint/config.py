@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     submit_backoff_s: float = Field(default=5.0, gt=0)
     submit_backoff_max_s: float = Field(default=120.0, gt=0)
     uncertain_timeout_s: float = Field(default=3600.0, gt=0)
+    # ...or less: once this long has passed since the submit, and RunningHub's own count shows
+    # nothing in flight beyond the tasks we track, the task would have sent its webhook.
+    uncertain_grace_s: float = Field(default=120.0, gt=0)
     # Archival: RunningHub's result links live 24 h; retries back off up to the cap.
     link_ttl_s: float = Field(default=86400.0, gt=0)
     archive_backoff_s: float = Field(default=2.0, gt=0)

@@ -101,11 +101,19 @@ class Budget(Protocol):
 
 # One sliding window per budget, kept as two sorted sets of call times (all calls, routine
 # calls): atomic in Redis, on Redis's clock, so every process of a deployment shares one budget.
-# Answers 0 when the call may go now, else how many milliseconds until a slot frees.
+# A third key notes when this Redis first saw the budget: for one window after that, nothing
+# goes (what went before it may be forgotten). Answers 0 when the call may go now, else how many
+# milliseconds until a slot frees.
 _WINDOW_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local limit, routine_limit, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if redis.call('SET', KEYS[3], now, 'NX') then
+  return tostring(window)
+end
+if now - tonumber(redis.call('GET', KEYS[3])) < window then
+  return tostring(tonumber(redis.call('GET', KEYS[3])) + window - now)
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) >= limit then
@@ -131,17 +139,22 @@ class RedisBudget:
     whichever process makes them.
 
     When Redis cannot be reached it fails closed: callers wait until it answers again, rather
-    than each process spending a budget of its own (which would multiply the rate).
+    than each process spending a budget of its own (which would multiply the rate). A Redis that
+    restarted empty has forgotten the calls of the last window, so the first caller to find it
+    so waits a whole window before anyone calls again. Calls of several processes reach the
+    upstream less evenly than one process's, hence a wider guard than `RateBudget`'s.
     """
+
+    GUARD = 0.1
 
     def __init__(
         self, redis: Redis, rate: float, *, routine_share: float = 1.0, name: str = "aipaint"
     ) -> None:
         local = RateBudget(rate, routine_share=routine_share)
         self.limit, self.routine_limit = local.limit, local.routine_limit
-        self.window_ms = local.window * 1000
+        self.window_ms = local.window / (1 + GUARD) * (1 + self.GUARD) * 1000
         self._redis = redis
-        self._keys = [f"{name}:budget:all", f"{name}:budget:routine"]
+        self._keys = [f"{name}:budget:all", f"{name}:budget:routine", f"{name}:budget:since"]
         self._script = redis.register_script(_WINDOW_SCRIPT)
         self._unreachable = False
 

@@ -25,3 +25,6 @@ class UpstreamAccount(Base):
     running: Mapped[int | None] = mapped_column(Integer)
     queued: Mapped[int | None] = mapped_column(Integer)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while RunningHub's count shows nothing in flight beyond the tasks we track: a submit of
+    # unknown outcome that did land would show in it (or, finished, would have sent its webhook).
+    idle_since: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,6 +6,7 @@ script faults to make a given call fail in a given way.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -66,7 +67,11 @@ async def result_file(
     if task is None or not index.isdigit():
         raise HTTPException(404)
     pad = int(simulator.state.settings.output_pad_mb * 1024 * 1024) or None
-    output = render(task.output_type, task.params, seed=task.seed + int(index), pad_to_bytes=pad)
+    # Drawn and encoded on a thread: the API routes keep answering meanwhile, as RunningHub's do
+    # while its CDN serves files (and the calls they count arrive when they are sent).
+    output = await asyncio.to_thread(
+        render, task.output_type, task.params, seed=task.seed + int(index), pad_to_bytes=pad
+    )
     media_type = _CONTENT_TYPES.get(extension, output.content_type)
     return Response(output.data, media_type=media_type)
 
@@ -93,6 +98,9 @@ async def stats(request: Request) -> dict[str, Any]:
         "submits": sum(state.submits_by_key.values()),
         "seeded_by_key": {mask_key(k): n for k, n in state.seeded_by_key.items()},
         "peak_active_by_key": {mask_key(k): n for k, n in state.peak_active_by_key.items()},
+        "peak_calls_per_second_by_key": {
+            mask_key(k): n for k, n in state.peak_calls_per_second_by_key.items()
+        },
         "tasks": len(state.tasks),
         "requests": len(state.requests),
         "faults": dict(state.faults),

@@ -9,6 +9,7 @@ Every injected fault is counted, logged and written into the request log.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Literal
@@ -86,6 +87,9 @@ class FaultMiddleware:
             return
         injector = self.injector
         call = classify(path)
+        headers = dict(scope.get("headers") or [])
+        key = headers.get(b"authorization", b"").decode("latin-1").removeprefix("Bearer ")
+        injector.state.count_call(key, time.monotonic())
         entry = injector.state.record_request(
             {"method": scope["method"], "path": path, "call": call}
         )

@@ -87,6 +87,9 @@ class SimulatorState:
         self.faults: Counter[str] = Counter()
         self.faults_by_call: Counter[str] = Counter()  # "5xx:submit": transport faults per call
         self.webhooks: Counter[str] = Counter()
+        # The most calls a key made within any one second: proves a client kept to its budget.
+        self.peak_calls_per_second_by_key: Counter[str] = Counter()
+        self._recent_calls: dict[str, deque[float]] = {}
         self.requests: deque[dict[str, Any]] = deque(maxlen=10_000)
         self._sequence = 0
         self._next_task = 2013508786110730241  # the seed document's task id, counted on from
@@ -117,6 +120,15 @@ class SimulatorState:
         entry = {"seq": self._sequence, "at": self.clock(), **entry}
         self.requests.append(entry)
         return entry
+
+    def count_call(self, key: str, at: float) -> None:
+        """Count one call of `key` at monotonic time `at` into its busiest one-second window."""
+        recent = self._recent_calls.setdefault(key, deque())
+        recent.append(at)
+        while recent[0] <= at - 1.0:
+            recent.popleft()
+        if len(recent) > self.peak_calls_per_second_by_key[key]:
+            self.peak_calls_per_second_by_key[key] = len(recent)
 
     def roll(self, rate: float) -> bool:
         return rate > 0 and self.random.random() < rate

@@ -167,8 +167,8 @@ class Lifecycle:
             await self._fail_uncertain(task_id, digest, by_owner=True)
             return
         # The webhook URL carries our task id: if the task did land, its webhook names it.
-        timeout = self.settings.uncertain_timeout_s
-        saved = await self.saver.apply(task_id, OutcomeUnknown(), check_at=timeout)
+        grace = self.settings.uncertain_grace_s
+        saved = await self.saver.apply(task_id, OutcomeUnknown(), check_at=grace)
         log.warning("task_submit_uncertain_waiting", task_id=task_id)
         await self.queue.enqueue(POLL, task_id, at=saved.next_check_at if saved else None)
 
@@ -272,10 +272,14 @@ class Lifecycle:
             return
         since = task.uncertain_since or task.submit_started_at
         deadline = since + timedelta(seconds=self.settings.uncertain_timeout_s)
-        if now >= deadline:
+        if now >= deadline or await self.slots.vouches_absent(since):
             await self._fail_uncertain(task.id)
             return
-        wait = (deadline - now).total_seconds()
+        # Looked at again once RunningHub's count may vouch for its absence, then as that count
+        # is refreshed, until the deadline.
+        settle = since + timedelta(seconds=self.settings.uncertain_grace_s)
+        refresh = now + timedelta(seconds=self.settings.queue_status_refresh_s)
+        wait = (min(deadline, max(settle, refresh)) - now).total_seconds()
         saved = await self.saver.apply(task.id, OutcomeUnknown(), check_at=wait)
         await self.queue.enqueue(POLL, task.id, at=saved.next_check_at if saved else None)
 

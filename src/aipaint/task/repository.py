@@ -27,37 +27,31 @@ async def get(session: AsyncSession, task_id: str) -> Task | None:
 
 
 async def get_for_update(session: AsyncSession, task_id: str) -> Task | None:
-    """The task, locked for the rest of the transaction, as it is after every earlier commit.
-
-    PostgreSQL locks the row (FOR UPDATE). SQLite has no row locks: a no-op write first takes
-    its database write lock, so two writers of one task run one after the other, and the read
-    that follows sees the other's commit instead of overwriting it.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        await session.execute(update(Task).where(Task.id == task_id).values(version=Task.version))
-    result = await session.execute(
-        select(Task)
-        .where(Task.id == task_id)
-        .options(*_WITH_OUTPUTS)
-        # Only the task's row: PostgreSQL refuses to lock the nullable side of the outer join.
-        .with_for_update(of=Task)
-        .execution_options(populate_existing=True)
-    )
-    return result.unique().scalar_one_or_none()
+    """The task, locked for the rest of the transaction, as it is after every earlier commit."""
+    return (await get_many_for_update(session, [task_id])).get(task_id)
 
 
 async def get_many_for_update(session: AsyncSession, task_ids: Sequence[str]) -> dict[str, Task]:
-    """`get_for_update` for several tasks at once, by id; locked in id order on PostgreSQL, so
-    that two writers of overlapping sets cannot deadlock."""
+    """Tasks by id, locked for the rest of the transaction, as they are after every earlier
+    commit. Locked in id order on PostgreSQL, so that two writers of overlapping sets cannot
+    deadlock.
+
+    PostgreSQL locks the rows (FOR UPDATE) first and loads them with their outputs after: a
+    statement that waited for a lock sees the locked row anew but every other table (the
+    outputs) as it was when the statement began. SQLite has no row locks: a no-op write takes its
+    database write lock, so two writers of one task run one after the other.
+    """
     ids = sorted(set(task_ids))
     if session.get_bind().dialect.name == "sqlite":
         await session.execute(update(Task).where(Task.id.in_(ids)).values(version=Task.version))
+    else:
+        await session.execute(
+            select(Task.id).where(Task.id.in_(ids)).order_by(Task.id).with_for_update()
+        )
     result = await session.execute(
         select(Task)
         .where(Task.id.in_(ids))
-        .order_by(Task.id)
         .options(*_WITH_OUTPUTS)
-        .with_for_update(of=Task)
         .execution_options(populate_existing=True)
     )
     return {task.id: task for task in result.unique().scalars()}
@@ -180,6 +174,7 @@ async def renew_leases(
         update(Task)
         .where(
             Task.id.in_(task_ids),
+            Task.status == "pending",
             Task.submit_owner == owner,
             Task.upstream_task_id.is_(None),
             Task.uncertain_since.is_(None),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import structlog
 
 from aipaint.db import reading, transaction
@@ -64,9 +66,23 @@ class UpstreamSlots:
         except UpstreamError as error:
             log.warning("upstream_queue_status_unknown", code=error.upstream_code)
             return None
+        now = utc_now()
         async with transaction(self.rt.sessions) as session:
             account = await repository.lock_account(session, self.rt.account)
+            known, _, _ = await repository.slot_counts(session, self.rt.account, now)
             account.concurrent_limit = status.concurrent_limit
             account.running, account.queued = status.running or 0, status.queued or 0
-            account.checked_at = utc_now()
+            account.checked_at = now
+            idle = account.running + account.queued <= known
+            account.idle_since = (account.idle_since or now) if idle else None
         return status
+
+    async def vouches_absent(self, since: datetime) -> bool:
+        """Whether RunningHub's count, read at least `uncertain_grace_s` after `since`, shows
+        nothing in flight beyond the tasks we track: a submit of unknown outcome made at
+        `since` then either never landed or finished without its webhook reaching us."""
+        async with reading(self.rt.sessions) as session:
+            account = await repository.get_account(session, self.rt.account)
+        if account is None or account.idle_since is None or account.checked_at is None:
+            return False
+        return account.checked_at >= since + timedelta(seconds=self.settings.uncertain_grace_s)

@@ -42,7 +42,10 @@ log = structlog.get_logger(__name__)
 
 LOCAL_TIMER_S = 2.0
 HEARTBEAT_S = 10  # a job whose worker stops beating for this long is run again elsewhere
-SWEEP_S = 5  # how often SAQ looks for such jobs
+# How often SAQ looks for such jobs. Its sweep can also take a job that a worker has only just
+# dequeued for a stuck one (a race inside SAQ): so not too often, and jobs are shielded from
+# the cancel that follows (they are idempotent; a second run does no harm).
+SWEEP_S = 30
 
 
 class _QuietWorker(SaqWorker[Context]):
@@ -186,7 +189,9 @@ class RedisJobQueue:
 
 def _runner(run: Job) -> Any:
     async def job(ctx: Context, *, target: str) -> None:
-        await run(target)
+        # Never cancelled halfway: a submit cut off mid-call would leave its outcome unknown.
+        # A job SAQ gives up on (a sweep, the end of the drain time) finishes in the background.
+        await asyncio.shield(run(target))
 
     return job
 

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("running", sa.Integer(), nullable=True),
         sa.Column("queued", sa.Integer(), nullable=True),
         sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("idle_since", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_upstream_accounts")),
     )
     with op.batch_alter_table("tasks") as batch:
