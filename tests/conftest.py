@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,7 @@ from aipaint.catalog.service import Catalog
 from aipaint.config import Settings
 from aipaint.db import transaction
 from aipaint.runtime import Runtime
+from tests.stacks import redis_server, split_shape
 from tests.support import fresh_database
 
 
@@ -48,10 +50,16 @@ def make_settings(data_dir: Path, database_url: str | None = None, **overrides: 
 async def app(
     tmp_path_factory: pytest.TempPathFactory, database_url: str
 ) -> AsyncIterator[FastAPI]:
-    """The app on the shipped catalog, in demo mode, its lifespan running; shared by the session."""
-    application = create_app(make_settings(tmp_path_factory.mktemp("data"), database_url))
-    async with application.router.lifespan_context(application):
-        yield application
+    """The app on the shipped catalog, in demo mode, its lifespan running; shared by the session.
+    In the split shape its job queue, budget and notifications go through a Redis of its own."""
+    data_dir = tmp_path_factory.mktemp("data")
+    with ExitStack() as stack:
+        shared = {}
+        if split_shape():
+            shared["redis_url"] = stack.enter_context(redis_server(data_dir)).url
+        application = create_app(make_settings(data_dir, database_url, **shared))
+        async with application.router.lifespan_context(application):
+            yield application
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from aipaint.kit.background_server import free_port
 from aipaint.simulator.settings import DEMO_KEY
@@ -59,12 +60,104 @@ class Simulator:
 
 
 @dataclass
+class RedisServer:
+    """`redis-server` on a free port, keeping nothing on disk: a restart comes back empty."""
+
+    directory: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
+        with (self.directory / f"redis-{self.port}.log").open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while (
+            subprocess.run(
+                ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True
+            ).stdout.strip()
+            != "PONG"
+        ):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                pytest.fail(f"redis-server on port {self.port} did not come up")
+            time.sleep(0.05)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: everything Redis held (queued jobs, the budget's window) is gone."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@contextmanager
+def redis_server(directory: Path) -> Iterator[RedisServer]:
+    server = RedisServer(directory).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class WorkerProcess:
+    """One `aipaint worker`; ready once its log says the worker started."""
+
+    env: dict[str, str]
+    log: Path
+    command: list[str] = field(default_factory=lambda: ["-m", "aipaint", "worker"])
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        started = self.log.read_text().count("worker_started") if self.log.exists() else 0
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, *self.command],
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while self.log.read_text().count("worker_started") <= started:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"aipaint worker did not come up:\n{self.log.read_text()}")
+            time.sleep(0.05)
+        return self
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
+
+
+@dataclass
 class Server:
     url: str
     env: dict[str, str]
     log: Path
     token: str = ""
     process: subprocess.Popen[bytes] | None = None
+    # The split shape: this server is an API process, and this `aipaint worker` runs its jobs.
+    worker: WorkerProcess | None = None
     _stack: ExitStack = field(default_factory=ExitStack)
 
     def start(self) -> Server:
@@ -72,6 +165,8 @@ class Server:
         self.process = self._stack.enter_context(
             running(command, f"{self.url}/healthz", env=self.env, log=self.log)
         )
+        if self.worker is not None:
+            self.worker.start()
         return self
 
     def kill(self) -> None:
@@ -81,9 +176,13 @@ class Server:
         self.process.wait(timeout=10)
         self._stack.close()
         self._stack = ExitStack()
+        if self.worker is not None:
+            self.worker.kill()
 
     def stop(self) -> None:
         self._stack.close()
+        if self.worker is not None:
+            self.worker.stop()
 
     def new_token(self, name: str = "e2e", admin: bool = False) -> str:
         return create_token(self.env, name, admin=admin)
@@ -153,6 +252,12 @@ def demo_server(tmp: Path, **env: str) -> Iterator[Server]:
         yield stack
 
 
+def split_shape() -> bool:
+    """AIPAINT_TEST_SHAPE=split: each end-to-end server is an API process plus an `aipaint
+    worker`, sharing a Redis of their own (the second pass of `scripts/test`)."""
+    return os.environ.get("AIPAINT_TEST_SHAPE", "one") == "split"
+
+
 @contextmanager
 def _serve(
     tmp: Path, env: dict[str, str], *, demo: bool = False, webhooks: bool = False
@@ -162,7 +267,11 @@ def _serve(
     url = f"http://127.0.0.1:{port}"
     data_dir = tmp / f"server-{port}"
     data_dir.mkdir()
-    with fresh_database(data_dir) as database_url:
+    split = split_shape() and not demo  # demo mode's simulator lives inside one process
+    with ExitStack() as services:
+        database_url = services.enter_context(fresh_database(data_dir))
+        if split:
+            env = {**env, "AIPAINT_REDIS_URL": services.enter_context(redis_server(data_dir)).url}
         variables = {
             **os.environ,
             "AIPAINT_DATA_DIR": str(data_dir),
@@ -177,6 +286,9 @@ def _serve(
         if webhooks:
             variables["AIPAINT_PUBLIC_URL"] = url
         stack = Server(url, variables, data_dir / "serve.log")
+        if split:
+            stack.env = {**variables, "AIPAINT_WORKER": "false"}
+            stack.worker = WorkerProcess(variables, data_dir / "worker.log")
         stack.token = stack.new_token()
         stack.start()
         try:

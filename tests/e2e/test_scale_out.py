@@ -15,9 +15,16 @@ from typing import Any
 
 import httpx
 
-from tests.cluster import Cluster, WorkerProcess, cluster
+from tests.cluster import Cluster, cluster
 from tests.e2e.test_resilience import WORKLOAD, check_never_twice
-from tests.stacks import FINAL, Simulator, server, simulator, wait_all_final, wait_final
+from tests.stacks import (
+    FINAL,
+    Simulator,
+    server,
+    simulator,
+    wait_all_final,
+    wait_final,
+)
 
 LIMIT, BUDGET = 6, 20
 
@@ -32,7 +39,8 @@ def _post(http: httpx.Client, n: int) -> str:
 
 def _answered_submits(sim: Simulator) -> dict[str, str]:
     """Upstream task id -> the fault of its submit, for every submit that created a task."""
-    answered, since = {}, 0
+    answered: dict[str, str] = {}
+    since = 0
     while True:
         page = sim.get(f"requests?since={since}")["requests"]
         if not page:
@@ -134,7 +142,8 @@ def test_two_api_and_two_worker_processes_through_crashes_and_faults(tmp_path: P
                 mine = sim.tasks_for(task["id"])
                 assert not mine or answered.get(mine[0]["id"]), (task, mine)
                 outcomes["uncertain"] += 1
-        assert outcomes["succeeded"] > 100 and outcomes["failed"] > 0
+        assert outcomes["succeeded"] > 100
+        assert outcomes["failed"] > 0
         [peak_active] = stats["peak_active_by_key"].values()
         [peak_rate] = stats["peak_calls_per_second_by_key"].values()
         assert peak_active <= LIMIT
@@ -149,12 +158,10 @@ def test_a_live_owner_keeps_its_submit_while_another_process_sweeps(tmp_path: Pa
         simulator(tmp_path) as sim,
         cluster(tmp_path, sim, workers=0, webhooks=False, AIPAINT_SUBMIT_LEASE_S="1") as stack,
     ):
-        paused = WorkerProcess(
-            stack.env,
-            tmp_path / "worker-a.log",
-            command=["-m", "tests.e2e.paused_worker", "12"],
-        ).start()
-        other = WorkerProcess(stack.env, tmp_path / "worker-b.log").start()
+        paused = stack.spawn_worker(
+            tmp_path / "worker-a.log", ["-m", "tests.e2e.paused_worker", "12"]
+        )
+        other = stack.spawn_worker(tmp_path / "worker-b.log")
         with stack.http() as http:
             task_id = _post(http, 1)
             _wait_for(lambda: "submit_paused" in paused.log.read_text())
@@ -163,8 +170,6 @@ def test_a_live_owner_keeps_its_submit_while_another_process_sweeps(tmp_path: Pa
             assert http.get(f"/v1/tasks/{task_id}").json()["status"] == "pending"
             task = wait_final(http, task_id)
             assert time.monotonic() - paused_at > 10  # sent by A once its pause ended
-        other.stop()
-        paused.stop()
         assert task["status"] == "succeeded", task
         assert sim.get("stats")["submits"] == 1
         assert "task_submitted" in paused.log.read_text()
@@ -178,22 +183,18 @@ def test_a_stalled_owner_loses_its_lease_and_never_sends(tmp_path: Path) -> None
         simulator(tmp_path) as sim,
         cluster(tmp_path, sim, workers=0, webhooks=False, AIPAINT_SUBMIT_LEASE_S="1") as stack,
     ):
-        frozen = WorkerProcess(
-            stack.env,
-            tmp_path / "worker-a.log",
-            command=["-m", "tests.e2e.paused_worker", "1"],
-        ).start()
+        frozen = stack.spawn_worker(
+            tmp_path / "worker-a.log", ["-m", "tests.e2e.paused_worker", "1"]
+        )
         with stack.http() as http:
             task_id = _post(http, 1)
             _wait_for(lambda: "submit_paused" in frozen.log.read_text())
             assert frozen.process is not None
             frozen.process.send_signal(signal.SIGSTOP)
-            other = WorkerProcess(stack.env, tmp_path / "worker-b.log").start()
+            stack.spawn_worker(tmp_path / "worker-b.log")
             task = wait_final(http, task_id)
             frozen.process.send_signal(signal.SIGCONT)
             _wait_for(lambda: "submit_lease_lost" in frozen.log.read_text())
-        other.stop()
-        frozen.stop()
         assert task["error"]["code"] == "submit_uncertain", task
         assert sim.get("stats")["submits"] == 0
 
@@ -243,7 +244,8 @@ def test_a_workers_change_reaches_sse_streams_on_every_api_process(tmp_path: Pat
         for thread in threads:
             thread.join(timeout=60)
     assert seen[0][-1] == seen[1][-1] == "succeeded"
-    assert "running" in seen[0] and "running" in seen[1]
+    assert "running" in seen[0]
+    assert "running" in seen[1]
 
 
 def test_three_hundred_tasks_on_one_process_through_kills(tmp_path: Path) -> None:

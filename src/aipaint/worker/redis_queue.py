@@ -31,6 +31,7 @@ from typing import Any
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from saq import Job as SaqJob
 from saq import Queue as SaqQueue
 from saq import Worker as SaqWorker
 from saq.queue.redis import RedisQueue
@@ -46,6 +47,19 @@ HEARTBEAT_S = 10  # a job whose worker stops beating for this long is run again 
 # dequeued for a stuck one (a race inside SAQ): so not too often, and jobs are shielded from
 # the cancel that follows (they are idempotent; a second run does no harm).
 SWEEP_S = 30
+
+
+class _Lane(RedisQueue):
+    """An SAQ queue that waits a moment when Redis is out of reach, instead of its consumers
+    asking again in a tight loop until it is back."""
+
+    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> SaqJob | None:
+        try:
+            return await super().dequeue(timeout, poll_interval)
+        except RedisError as error:
+            log.warning("dequeue_failed", queue=self.name, error=str(error))
+            await asyncio.sleep(0.5)
+            return None
 
 
 class _QuietWorker(SaqWorker[Context]):
@@ -65,7 +79,7 @@ class RedisJobQueue:
     ) -> None:
         self.redis = redis
         self._lanes: dict[bool, SaqQueue] = {
-            urgent: RedisQueue(redis, name=f"{name}-{'urgent' if urgent else 'routine'}")
+            urgent: _Lane(redis, name=f"{name}-{'urgent' if urgent else 'routine'}")
             for urgent in (False, True)
         }
         self._concurrency = {False: concurrency, True: urgent_concurrency}
