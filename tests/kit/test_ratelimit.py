@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
-from aipaint.kit.ratelimit import GUARD, RateBudget
+from aipaint.kit.ratelimit import GUARD, RateBudget, RedisBudget
+from tests.stacks import redis_server
 
 
 class FakeTime:
@@ -136,3 +140,69 @@ def test_routine_calls_keep_to_their_share_and_leave_the_rest_to_urgent_ones() -
 def test_refuses_a_rate_that_is_not_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         RateBudget(0)
+
+
+class TestRedisBudget:
+    """The deployment's budget on a real Redis: two instances stand for two processes."""
+
+    @staticmethod
+    async def _grant_times(budgets: list[RedisBudget], calls: int) -> list[float]:
+        times: list[float] = []
+
+        async def call(budget: RedisBudget) -> None:
+            await budget.acquire()
+            times.append(time.monotonic())
+
+        await asyncio.gather(*(call(budgets[n % len(budgets)]) for n in range(calls)))
+        return sorted(times)
+
+    def test_two_processes_share_one_budget(self, tmp_path: Path) -> None:
+        async def run() -> list[float]:
+            with redis_server(tmp_path) as server:
+                clients = [Redis.from_url(server.url) for _ in range(2)]
+                budgets = [RedisBudget(client, 10) for client in clients]
+                try:
+                    await budgets[0].acquire()  # a fresh Redis first waits one window
+                    return await self._grant_times(budgets, 30)
+                finally:
+                    for client in clients:
+                        await client.aclose()
+
+        times = asyncio.run(run())
+        assert _most_in_window(times, 1.0) <= 10
+        assert times[-1] - times[0] >= 2.0  # 30 calls at 10/s: the budget, not a local one each
+
+    def test_a_redis_that_restarted_empty_holds_every_call_for_a_window(
+        self, tmp_path: Path
+    ) -> None:
+        async def run() -> float:
+            with redis_server(tmp_path) as server:
+                client = Redis.from_url(server.url)
+                budget = RedisBudget(client, 100)
+                try:
+                    await budget.acquire()
+                    server.kill()
+                    server.start()
+                    started = time.monotonic()
+                    await budget.acquire()
+                    return time.monotonic() - started
+                finally:
+                    await client.aclose()
+
+        assert asyncio.run(run()) >= 1.0
+
+    def test_without_redis_callers_wait_instead_of_spending_a_budget_of_their_own(
+        self, tmp_path: Path
+    ) -> None:
+        async def run() -> None:
+            with redis_server(tmp_path) as server:
+                client = Redis.from_url(server.url)
+                server.kill()
+                try:
+                    with pytest.raises(TimeoutError):
+                        await asyncio.wait_for(RedisBudget(client, 100).acquire(), 1.5)
+                finally:
+                    await client.aclose()
+                server.start()
+
+        asyncio.run(run())

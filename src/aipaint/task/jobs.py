@@ -167,8 +167,8 @@ class Lifecycle:
             await self._fail_uncertain(task_id, digest, by_owner=True)
             return
         # The webhook URL carries our task id: if the task did land, its webhook names it.
-        grace = self.settings.uncertain_grace_s
-        saved = await self.saver.apply(task_id, OutcomeUnknown(), check_at=grace)
+        wait = self._uncertain_wait(utc_now(), utc_now())
+        saved = await self.saver.apply(task_id, OutcomeUnknown(), check_at=wait)
         log.warning("task_submit_uncertain_waiting", task_id=task_id)
         await self.queue.enqueue(POLL, task_id, at=saved.next_check_at if saved else None)
 
@@ -275,12 +275,9 @@ class Lifecycle:
         if now >= deadline or await self.slots.vouches_absent(since):
             await self._fail_uncertain(task.id)
             return
-        # Looked at again once RunningHub's count may vouch for its absence, then as that count
-        # is refreshed, until the deadline.
-        settle = since + timedelta(seconds=self.settings.uncertain_grace_s)
-        refresh = now + timedelta(seconds=self.settings.queue_status_refresh_s)
-        wait = (min(deadline, max(settle, refresh)) - now).total_seconds()
-        saved = await self.saver.apply(task.id, OutcomeUnknown(), check_at=wait)
+        saved = await self.saver.apply(
+            task.id, OutcomeUnknown(), check_at=self._uncertain_wait(since, now)
+        )
         await self.queue.enqueue(POLL, task.id, at=saved.next_check_at if saved else None)
 
     async def adopt(self, task_id: str, upstream_task_id: str) -> None:
@@ -411,6 +408,16 @@ class Lifecycle:
         return len(rows)
 
     # --- timing --------------------------------------------------------------------------------
+
+    def _uncertain_wait(self, since: datetime, now: datetime) -> float:
+        """Seconds until a submit of unknown outcome made at `since` is looked at again: once
+        RunningHub's count may vouch for its absence, then as that count is refreshed, and at
+        the latest at its deadline."""
+        settings = self.settings
+        deadline = since + timedelta(seconds=settings.uncertain_timeout_s)
+        settle = since + timedelta(seconds=settings.uncertain_grace_s)
+        refresh = now + timedelta(seconds=settings.queue_status_refresh_s)
+        return max(0.0, (min(deadline, max(settle, refresh)) - now).total_seconds())
 
     def hook_url(self, task_id: str) -> str | None:
         base = self.settings.public_url

@@ -173,6 +173,13 @@ class RedisJobQueue:
         for handle in self._timers:
             handle.cancel()
         self._timers.clear()
+        for worker in self._workers:
+            # SAQ waits for its upkeep loops too, which sleep up to a sweep interval between
+            # rounds: only the jobs deserve the drain time.
+            worker.event.set()
+            for task in worker.tasks:
+                if task.get_name() != "process":
+                    task.cancel()
         await asyncio.gather(*(worker.stop() for worker in self._workers), return_exceptions=True)
         for task in self._running:
             task.cancel()

@@ -1,0 +1,104 @@
+"""Slot claims and submit leases, as several processes make them on one database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from aipaint.db import create_engine, migrate, reading, session_factory, transaction
+from aipaint.models import Task, User
+from aipaint.models.base import utc_now
+from aipaint.task import repository
+from aipaint.task.events import TaskEvents
+from aipaint.task.leases import SubmitLeases
+from aipaint.task.saving import TaskSaver
+from aipaint.task.state import OutcomeUnknown, Submitted
+from aipaint.upstream import UpstreamStatus
+from tests.support import fresh_database
+
+pytestmark = pytest.mark.anyio
+ACCOUNT = "acct"
+PENDING = [f"tsk_{n:03d}" for n in range(12)]
+
+
+@pytest.fixture
+async def engines(tmp_path: Path) -> AsyncIterator[list[async_sessionmaker[AsyncSession]]]:
+    """Two engines on one database: two processes' connection pools."""
+    with fresh_database(tmp_path) as url:
+        engines = [create_engine(url), create_engine(url)]
+        await migrate(engines[0])
+        first = session_factory(engines[0])
+        async with transaction(first) as session:
+            session.add(User(id="usr_1", name="u", token_hash="h"))
+            await session.flush()
+            for task_id in PENDING:
+                session.add(Task(id=task_id, user_id="usr_1", model="m", params={}))
+        try:
+            yield [first, session_factory(engines[1])]
+        finally:
+            for engine in engines:
+                await engine.dispose()
+
+
+def _savers(engines: list[async_sessionmaker[AsyncSession]]) -> list[TaskSaver]:
+    return [TaskSaver(sessions, TaskEvents()) for sessions in engines]
+
+
+async def _claim(saver: TaskSaver, owner: str, limit: int) -> list[Task]:
+    return await saver.claim(ACCOUNT, limit, owner, lease_s=30, fresh_s=15)
+
+
+async def test_concurrent_claims_of_two_processes_never_exceed_the_limit(
+    engines: list[async_sessionmaker[AsyncSession]],
+) -> None:
+    a, b = _savers(engines)
+    rounds = await asyncio.gather(*(_claim(s, f"p{n}", 3) for n, s in enumerate([a, b] * 4)))
+    claimed = [task.id for tasks in rounds for task in tasks]
+    assert len(claimed) == len(set(claimed)) == 3
+    async with reading(engines[0]) as session:
+        assert await repository.slot_counts(session, ACCOUNT, utc_now()) == (0, 3, 0)
+
+
+async def test_a_task_running_upstream_holds_its_slot_and_a_finished_one_frees_it(
+    engines: list[async_sessionmaker[AsyncSession]],
+) -> None:
+    a, _ = _savers(engines)
+    [first, second] = await _claim(a, "p", 2)
+    await a.apply(first.id, Submitted("up-1", UpstreamStatus.RUNNING))
+    assert await _claim(a, "p", 2) == []
+    await a.apply(second.id, OutcomeUnknown())
+    assert await _claim(a, "p", 2) == []  # RunningHub's count unknown: it may run
+    await a.apply(first.id, Submitted("up-1", UpstreamStatus.RUNNING))
+    async with transaction(engines[0]) as session:
+        account = await repository.lock_account(session, ACCOUNT)
+        account.running, account.queued, account.checked_at = 1, 0, utc_now()
+    # RunningHub runs only the task we track: the unknown outcome holds nothing.
+    assert len(await _claim(a, "p", 2)) == 1
+
+
+async def test_only_the_owner_renews_a_lease_and_a_taken_over_submit_is_not_sent(
+    engines: list[async_sessionmaker[AsyncSession]],
+) -> None:
+    a, b = _savers(engines)
+    [task] = await _claim(a, "owner-a", 1)
+    leases_a = SubmitLeases(a, "owner-a", lease_s=30)
+    leases_b = SubmitLeases(b, "owner-b", lease_s=30)
+    leases_a.hold(task.id)
+    assert await b.renew_leases("owner-b", [task.id], 30) == []
+    assert await leases_a.confirm(task.id)
+
+    # A stalls past its lease; B resolves the submit as one a crash interrupted.
+    def lapse(t: Task) -> bool:
+        t.submit_lease_until = utc_now()
+        return True
+
+    await b.save(task.id, lapse)
+    await b.apply(task.id, OutcomeUnknown())
+    leases_a._renewed[task.id] -= timedelta(minutes=1).total_seconds()
+    assert not await leases_a.confirm(task.id)
+    assert task.id not in leases_b
