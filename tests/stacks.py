@@ -60,12 +60,32 @@ class Simulator:
 
 
 @dataclass
-class RedisServer:
-    """`redis-server` on a free port, keeping nothing on disk: a restart comes back empty."""
+class Child:
+    """A process a test starts itself: killed as in a crash, or stopped (SIGTERM) and waited for."""
+
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a crash or an OOM kill."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)  # a worker drains first
+            self.process = None
+
+
+@dataclass
+class RedisServer(Child):
+    """`redis-server` on a free port, keeping nothing on disk: killed, it loses everything it
+    held (queued jobs, the budget's window) and starts again empty."""
 
     directory: Path
     port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -88,19 +108,6 @@ class RedisServer:
             time.sleep(0.05)
         return self
 
-    def kill(self) -> None:
-        """SIGKILL: everything Redis held (queued jobs, the budget's window) is gone."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self.process = None
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
 
 @contextmanager
 def redis_server(directory: Path) -> Iterator[RedisServer]:
@@ -112,13 +119,12 @@ def redis_server(directory: Path) -> Iterator[RedisServer]:
 
 
 @dataclass
-class WorkerProcess:
+class WorkerProcess(Child):
     """One `aipaint worker`; ready once its log says the worker started."""
 
     env: dict[str, str]
     log: Path
     command: list[str] = field(default_factory=lambda: ["-m", "aipaint", "worker"])
-    process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
         started = self.log.read_text().count("worker_started") if self.log.exists() else 0
@@ -135,18 +141,6 @@ class WorkerProcess:
                 pytest.fail(f"aipaint worker did not come up:\n{self.log.read_text()}")
             time.sleep(0.05)
         return self
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self.process = None
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-            self.process = None
 
 
 @dataclass
