@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -104,7 +104,20 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+# Any number for the advisory lock that serialises migrations; only aipaint takes it.
+_MIGRATION_LOCK = 0x61697061  # "aipa"
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Upgrade the database to the latest revision (creating it when new)."""
+    """Upgrade the database to the latest revision (creating it when new).
+
+    Processes starting together on one new PostgreSQL database would race to create its tables;
+    an advisory lock held to the end of the transaction lets one migrate while the others wait,
+    then find it done.
+    """
     async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+            )
         await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
