@@ -53,6 +53,14 @@ class _Lane(RedisQueue):
     """An SAQ queue that waits a moment when Redis is out of reach, instead of its consumers
     asking again in a tight loop until it is back."""
 
+    async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
+        try:
+            return await super().sweep(lock, abort)
+        except RuntimeError:
+            # SAQ's sweep took a job that had only just been dequeued for a stuck one, and it
+            # finished meanwhile (see SWEEP_S): there is nothing left to sweep.
+            return []
+
     async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> SaqJob | None:
         try:
             return await super().dequeue(timeout, poll_interval)
