@@ -49,7 +49,7 @@ WAN_REF = "alibaba/wan-2.6/reference-to-video"  # optional imageUrls (JPG, PNG) 
 DREAMACTOR = "bytedance/dreamactor-v2"  # imageUrl (5 MB; JPG JPEG PNG), videoUrl (MP4 MOV WEBM)
 LIP_SYNC = "kling-lip-sync/lip-sync-video"  # audioUrl (MP3 WAV M4A), soundStartTime int >= 0
 MARBLE = "marble-1.0/text-to-world"  # all optional; displayName max 64 chars; seed int unbounded
-SPEECH = "rhart-audio/text-to-audio/speech-02-hd"  # string_list, floats, required bools
+SPEECH = "rhart-audio/text-to-audio/speech-02-hd"  # pronunciation_dict string, floats, bools
 SKYREELS = "skyreels-v4/image-to-video"  # firstFrameImageUrl with no accept list
 UNPUBLISHED = "rhart-image/f-dev"
 
@@ -462,13 +462,16 @@ class TestTooManyItems:
         assert one(kind, items * 3, max_items=len(items) * 3) == []
         assert one(kind, items * 3, max_items=len(items) * 3 - 1) == [("p", "too_many_items", None)]
 
-    def test_string_list(self, catalog: Catalog) -> None:
+    def test_a_string_with_multiple_inputs_is_one_string(self, catalog: Catalog) -> None:
+        # RunningHub's registry declares pronunciation_dict STRING (with multipleInputs), and its
+        # validator refuses anything but a string.
         base = {"text": "hi", "voice_id": "v", "enable_base64_output": False}
         base |= {"english_normalization": False}
-        words = [f"w{i}/word {i}" for i in range(21)]
-        assert check(catalog, SPEECH, {**base, "pronunciation_dict": words[:20]}) == []
-        assert check(catalog, SPEECH, {**base, "pronunciation_dict": words}) == [
-            ("pronunciation_dict", "too_many_items", None)
+        assert (
+            check(catalog, SPEECH, {**base, "pronunciation_dict": "ASAP/As soon as possible"}) == []
+        )
+        assert check(catalog, SPEECH, {**base, "pronunciation_dict": ["ASAP/As soon"]}) == [
+            ("pronunciation_dict", "wrong_type", None)
         ]
 
     def test_items_are_still_checked(self) -> None:
