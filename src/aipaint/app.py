@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI
 
 from aipaint import __version__
+from aipaint.body_limit import MB, BodyLimit
 from aipaint.catalog.endpoints import router as catalog_router
 from aipaint.catalog.service import Catalog
 from aipaint.config import Settings, get_settings
@@ -23,7 +24,9 @@ from aipaint.task.endpoints import router as task_router
 from aipaint.task.endpoints import run_times_router
 from aipaint.task.hooks import router as hooks_router
 from aipaint.task.service import TaskService
+from aipaint.uploads.endpoints import UPLOADS_PATH
 from aipaint.uploads.endpoints import router as uploads_router
+from aipaint.uploads.service import largest_upload_mb
 from aipaint.worker.runner import Worker
 
 log = structlog.get_logger(__name__)
@@ -61,6 +64,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.catalog = catalog
     install_error_handlers(app)
+    json_limit = int(settings.max_body_mb * MB)
+    # An upload's form has a few small fields beside the file.
+    upload_limit = int(largest_upload_mb(settings, catalog) * MB) + MB
+    app.add_middleware(
+        BodyLimit, limit=lambda path: upload_limit if path == UPLOADS_PATH else json_limit
+    )
     app.state.worker = None
     app.include_router(health_router)
     app.include_router(catalog_router)

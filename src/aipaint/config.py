@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # check of input URLs (e.g. an intranet CDN RunningHub can reach).
     max_data_uri_mb: float = Field(default=10.0, gt=0)
     upload_max_mb: float = Field(default=30.0, gt=0)
+    # Request bodies: JSON ones up to this size (uploads have their own limit, above), refused
+    # with 413 as they stream in, before parsing and before the token is checked.
+    max_body_mb: float = Field(default=1.0, gt=0)
     trusted_hosts: list[str] = Field(default_factory=list)
     # Demo mode: how much faster than RunningHub the built-in simulator runs.
     demo_speed: float = Field(default=20.0, gt=0)

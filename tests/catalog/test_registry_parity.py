@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 
 from aipaint.catalog.paths import DATA_DIR
+from aipaint.catalog.schemas import DEFAULT_MAX_LENGTH
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "runninghub_models.json").read_text())
 MODELS: list[dict[str, Any]] = REFERENCE["models"]
@@ -125,8 +126,11 @@ async def test_served_schema_matches_registry(
         assert scalar.get("minimum") == param.get("min")
         assert scalar.get("maximum") == param.get("max")
         assert scalar.get("x-step") == param.get("step")
-        if json_type == "string" and not param["type"].endswith("_url"):
-            assert scalar.get("maxLength") == param.get("max_length")
+        if param["type"] == "string":
+            # Where RunningHub states no limit, the served schema states aipaint's default.
+            assert scalar.get("maxLength") == param.get("max_length", DEFAULT_MAX_LENGTH)
+        elif json_type == "string":
+            assert "maxLength" not in scalar
         assert scalar.get("x-max-size-mb") == param.get("max_size_mb")
         assert scalar.get("x-accept") == param.get("accept")
 

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 
 from aipaint.catalog.errors import ParamsInvalid
-from aipaint.catalog.schemas import ModelSpec, ParamSpec, ParamType
+from aipaint.catalog.json_schema import model_json_schema
+from aipaint.catalog.schemas import DEFAULT_MAX_LENGTH, ModelSpec, ParamSpec, ParamType
 from aipaint.catalog.service import Catalog
 from aipaint.catalog.urls import parse_data_uri
 from aipaint.catalog.validation import ErrorCode, ParamError, validate_params
+from aipaint.errors import MAX_DETAILS
 from aipaint.i18n import Lang
 
 T = ParamType
@@ -445,8 +447,30 @@ class TestTooLong:
             assert "64" in message
             assert "70" in message
 
-    def test_no_limit(self) -> None:
-        assert one(T.STRING, "x" * 100_000) == []
+    def test_a_string_without_a_limit_gets_the_default_one(self) -> None:
+        assert one(T.STRING, "x" * DEFAULT_MAX_LENGTH) == []
+        assert one(T.STRING, "x" * (DEFAULT_MAX_LENGTH + 1)) == [("p", "too_long", None)]
+        assert one(T.STRING_LIST, ["x" * (DEFAULT_MAX_LENGTH + 1)]) == [("p", "too_long", 0)]
+        assert one(T.STRING, "x" * 20_000, max_length=20_000) == []
+
+    def test_the_default_limit_is_in_the_served_schema(self, catalog: Catalog) -> None:
+        prompt = model_json_schema(catalog.get(LTX))["properties"]["prompt"]
+        assert catalog.get(LTX).param("prompt").max_length is None  # type: ignore[union-attr]
+        assert prompt["maxLength"] == DEFAULT_MAX_LENGTH == 10_000
+
+
+class TestUnboundedInput:
+    def test_details_are_capped_and_the_message_counts_them_all(self, catalog: Catalog) -> None:
+        params = {**LTX_VALID, **{f"x{i}": 1 for i in range(100_000)}}
+        with pytest.raises(ParamsInvalid) as raised:
+            catalog.validate(LTX, params)
+        assert len(raised.value.details("en")) == MAX_DETAILS == 50
+        assert "100000 invalid parameter(s)" in raised.value.message.en
+
+    def test_a_long_unknown_name_is_cut_in_its_message(self, catalog: Catalog) -> None:
+        [error] = validate_params(catalog.get(LTX), {**LTX_VALID, "n" * 5000: 1})
+        assert error.param == "n" * 5000
+        assert len(error.message("en")) < 200
 
 
 class TestTooManyItems:

@@ -11,10 +11,11 @@ from aipaint.catalog.errors import ModelNotFound
 from aipaint.runtime import Runtime
 from aipaint.uploads.service import UploadInvalid, upload_bytes
 
-router = APIRouter(prefix="/v1", tags=["uploads"])
+router = APIRouter(tags=["uploads"])
+UPLOADS_PATH = "/v1/uploads"
 
 
-@router.post("/uploads", summary="Upload a file; returns a URL usable in media params")
+@router.post(UPLOADS_PATH, summary="Upload a file; returns a URL usable in media params")
 async def create_upload(
     request: Request,
     who: CurrentUser,

@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from aipaint.catalog.schemas import ModelSpec, ParamSpec
+from aipaint.catalog.service import Catalog
+from aipaint.config import Settings
 from aipaint.db import reading, transaction
 from aipaint.errors import AipaintError
 from aipaint.i18n import Text
@@ -44,6 +46,12 @@ def size_limit_mb(runtime: Runtime, spec: ModelSpec | None, param: ParamSpec | N
         if limits:
             return max(limits)
     return runtime.settings.upload_max_mb
+
+
+def largest_upload_mb(settings: Settings, catalog: Catalog) -> float:
+    """The largest file any upload may be: the default limit, or a param's own if larger."""
+    limits = [p.max_size_mb for spec in catalog.search() for p in spec.params if p.max_size_mb]
+    return max([settings.upload_max_mb, *limits])
 
 
 async def upload_bytes(
