@@ -9,16 +9,18 @@ import structlog
 from fastapi import FastAPI
 
 from aipaint import __version__
-from aipaint.body_limit import MB, BodyLimit
+from aipaint.apidocs.endpoints import DOCS_POLICY, mount_docs
 from aipaint.catalog.endpoints import router as catalog_router
 from aipaint.catalog.service import Catalog
 from aipaint.config import Settings, get_settings
 from aipaint.errors import install_error_handlers
 from aipaint.files.endpoints import router as files_router
+from aipaint.guards import FILES_POLICY, MB, BodyLimit, NoNulInUrl, SecurityHeaders
 from aipaint.health.endpoints import router as health_router
 from aipaint.logging import configure_logging
 from aipaint.metrics import router as metrics_router
 from aipaint.runtime import Runtime
+from aipaint.studio.endpoints import CONTENT_SECURITY_POLICY as STUDIO_POLICY
 from aipaint.studio.endpoints import mount_studio
 from aipaint.task.endpoints import router as task_router
 from aipaint.task.endpoints import run_times_router
@@ -60,6 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Backend for AI painting and video apps on RunningHub.",
         lifespan=lifespan,
+        # Served by apidocs from the package's own assets, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.catalog = catalog
@@ -70,6 +75,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit, limit=lambda path: upload_limit if path == UPLOADS_PATH else json_limit
     )
+    app.add_middleware(NoNulInUrl)
+    app.add_middleware(
+        SecurityHeaders,
+        policies=[("/docs", DOCS_POLICY), ("/studio/", STUDIO_POLICY), ("/files/", FILES_POLICY)],
+    )
     app.state.worker = None
     app.include_router(health_router)
     app.include_router(catalog_router)
@@ -79,5 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(files_router)
     app.include_router(hooks_router)
     app.include_router(metrics_router)
+    mount_docs(app)
     mount_studio(app)
     return app

@@ -1,4 +1,5 @@
-"""Request bodies are limited as they stream in, before parsing and before the token is checked."""
+"""The guards in front of the app: bounded bodies, no NUL in URLs, security headers on every
+answer."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aipaint.app import create_app
-from aipaint.body_limit import MB, BodyLimit
+from aipaint.guards import MB, BodyLimit
 from tests.conftest import make_settings
 from tests.support import LTX, LTX_PARAMS
 
@@ -115,3 +116,45 @@ class TestApp:
             _assert_too_large(await http.post("/v1/estimates", content=b"x" * (MB // 4 + 1)))
             passed = await http.post("/healthz", content=b"x" * (MB // 4))
         assert passed.status_code == 405
+
+
+class TestNoNulInUrl:
+    @pytest.mark.parametrize(
+        "path", ["/v1/tasks/%00", "/v1/tasks?model=a%00b", "/files/tsk_%00/0.png", "/v1/models/%00"]
+    )
+    async def test_a_nul_in_path_or_query_is_400(
+        self, client: httpx.AsyncClient, path: str
+    ) -> None:
+        response = await client.get(path)
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "bad_request"
+
+
+class TestSecurityHeaders:
+    @pytest.mark.parametrize(
+        ("path", "policy"),
+        [
+            ("/healthz", "default-src 'none'; frame-ancestors 'none'"),
+            ("/v1/nothing", "default-src 'none'; frame-ancestors 'none'"),
+            ("/openapi.json", "default-src 'none'; frame-ancestors 'none'"),
+            ("/studio/js/main.js", "default-src 'self'"),
+            ("/studio/studio.css", "default-src 'self'"),
+            ("/", "default-src 'self'"),
+            ("/docs", "default-src 'self'"),
+            ("/docs/assets/swagger-ui-bundle.js", "default-src 'self'"),
+            ("/files/tsk_x/0.png", "sandbox"),
+        ],
+    )
+    async def test_every_answer_has_nosniff_and_a_policy(
+        self, client: httpx.AsyncClient, path: str, policy: str
+    ) -> None:
+        response = await client.get(path)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        [only] = response.headers.get_list("content-security-policy")
+        assert policy in only
+
+    async def test_a_guard_answer_has_them_too(self, app: FastAPI) -> None:
+        async with _client(app) as http:
+            response = await http.post("/v1/tasks", content=b"x" * 2 * MB)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["content-security-policy"]
