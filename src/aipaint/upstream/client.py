@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Final, Self, TypeVar
+from typing import Any, BinaryIO, Final, Self, TypeVar
 
 import httpx
 import structlog
@@ -225,8 +225,14 @@ class RunningHubClient:
             "query", "POST", "/openapi/v2/query", parse, json={"taskId": task_id}
         )
 
-    async def upload(self, data: bytes, filename: str, content_type: str) -> UploadedFile:
-        """Upload a file; use `download_url` in v2 params (valid for one day)."""
+    async def upload(
+        self, data: bytes | BinaryIO, filename: str, content_type: str
+    ) -> UploadedFile:
+        """Upload a file; use `download_url` in v2 params (valid for one day).
+
+        A file object is streamed from where it lies, in chunks, never read into memory whole
+        (httpx rewinds it for a retry).
+        """
 
         def parse(response: httpx.Response) -> UploadedFile:
             return _validate(UploadedFile, self._envelope_data(response))
