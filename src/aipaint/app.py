@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI
 
 from aipaint import __version__
+from aipaint.accounts.endpoints import router as tokens_router
 from aipaint.apidocs.endpoints import DOCS_POLICY, mount_docs
 from aipaint.catalog.endpoints import router as catalog_router
 from aipaint.catalog.service import Catalog
@@ -17,6 +18,7 @@ from aipaint.errors import install_error_handlers
 from aipaint.files.endpoints import router as files_router
 from aipaint.guards import FILES_POLICY, MB, BodyLimit, NoNulInUrl, SecurityHeaders
 from aipaint.health.endpoints import router as health_router
+from aipaint.kit.ratelimit import FailureAllowance
 from aipaint.logging import configure_logging
 from aipaint.metrics import router as metrics_router
 from aipaint.runtime import Runtime
@@ -68,6 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.catalog = catalog
+    app.state.auth_failures = FailureAllowance(
+        settings.auth_failure_burst, settings.auth_failure_refill_s
+    )
     install_error_handlers(app)
     json_limit = int(settings.max_body_mb * MB)
     # An upload's form has a few small fields beside the file.
@@ -86,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(task_router)
     app.include_router(run_times_router)
     app.include_router(uploads_router)
+    app.include_router(tokens_router)
     app.include_router(files_router)
     app.include_router(hooks_router)
     app.include_router(metrics_router)

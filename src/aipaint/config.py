@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # Request bodies: JSON ones up to this size (uploads have their own limit, above), refused
     # with 413 as they stream in, before parsing and before the token is checked.
     max_body_mb: float = Field(default=1.0, gt=0)
+    # Failed authentication, per client address and process: this many invalid tokens at once,
+    # then one more every `auth_failure_refill_s` seconds; past that, 429 with Retry-After.
+    auth_failure_burst: int = Field(default=20, ge=1)
+    auth_failure_refill_s: float = Field(default=3.0, gt=0)
     trusted_hosts: list[str] = Field(default_factory=list)
     # Demo mode: how much faster than RunningHub the built-in simulator runs.
     demo_speed: float = Field(default=20.0, gt=0)

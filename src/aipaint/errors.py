@@ -36,6 +36,10 @@ class AipaintError(Exception):
         """What went wrong, item by item; at most MAX_DETAILS of them are sent."""
         return []
 
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries (e.g. Retry-After)."""
+        return {}
+
 
 def error_body(
     code: str, message: str, details: list[dict[str, Any]] | None = None
@@ -51,7 +55,7 @@ async def _aipaint_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AipaintError)
     lang = request_lang(request)
     body = error_body(exc.code, exc.message.get(lang), exc.details(lang))
-    return JSONResponse(body, status_code=exc.status_code)
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers() or None)
 
 
 async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
