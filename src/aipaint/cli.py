@@ -35,9 +35,18 @@ def serve(
     """Start the service: API and worker in one process (with the simulator in demo mode)."""
     import uvicorn
 
+    from aipaint.serving import uvicorn_options
+
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    uvicorn.run("aipaint.app:create_app", factory=True, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        "aipaint.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="warning",
+        **uvicorn_options(settings),
+    )
 
 
 def main() -> None:
