@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-import av
 from PIL import Image
 
 from aipaint.kit.sniff import HEIC, HEIF, Sniffed
@@ -80,6 +79,8 @@ def _image(path: Path, kind: Sniffed) -> Probed:
 
 
 def _av(path: Path, kind: Sniffed) -> Probed:
+    import av  # FFmpeg's libraries: loaded on the first video or audio, not at start-up
+
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             videos = [
