@@ -10,6 +10,7 @@ MODULES = (
     "validation",
     "cold_start",
     "model_reads",
+    "auth_lookup",
     "submit_overhead",
     "task_reads",
     "tracking",

@@ -37,6 +37,7 @@ def serve(
     import uvicorn
 
     from aipaint.roles import RoleError, check_roles
+    from aipaint.serving import uvicorn_options
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -45,7 +46,14 @@ def serve(
     except RoleError as error:
         typer.echo(f"aipaint serve: {error}", err=True)
         raise typer.Exit(2) from None
-    uvicorn.run("aipaint.app:create_app", factory=True, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        "aipaint.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="warning",
+        **uvicorn_options(settings),
+    )
 
 
 @app.command()

@@ -68,6 +68,19 @@ class Settings(BaseSettings):
     # check of input URLs (e.g. an intranet CDN RunningHub can reach).
     max_data_uri_mb: float = Field(default=10.0, gt=0)
     upload_max_mb: float = Field(default=30.0, gt=0)
+    # Request bodies: JSON ones up to this size (uploads have their own limit, above), refused
+    # with 413 as they stream in, before parsing and before the token is checked.
+    max_body_mb: float = Field(default=1.0, gt=0)
+    # `aipaint serve`'s connections (see serving.py): request headers must arrive within this
+    # long, an idle keep-alive connection is closed after this long, and beyond this many open
+    # connections or running requests a request is answered 503.
+    http_header_timeout_s: float = Field(default=10.0, gt=0)
+    http_keep_alive_s: float = Field(default=5.0, gt=0)
+    http_max_connections: int = Field(default=1000, ge=1)
+    # Failed authentication, per client address and process: this many invalid tokens at once,
+    # then one more every `auth_failure_refill_s` seconds; past that, 429 with Retry-After.
+    auth_failure_burst: int = Field(default=20, ge=1)
+    auth_failure_refill_s: float = Field(default=3.0, gt=0)
     trusted_hosts: list[str] = Field(default_factory=list)
     # Demo mode: how much faster than RunningHub the built-in simulator runs.
     demo_speed: float = Field(default=20.0, gt=0)

@@ -17,6 +17,9 @@ from aipaint.i18n import Lang, Text, negotiate
 from aipaint.responses import JSONResponse
 
 log = structlog.get_logger(__name__)
+# An error lists at most this many details; its message still counts them all. A body of 100,000
+# unknown params answers in kilobytes, not megabytes.
+MAX_DETAILS = 50
 
 
 class AipaintError(Exception):
@@ -30,13 +33,18 @@ class AipaintError(Exception):
         self.message = message
 
     def details(self, lang: Lang) -> list[dict[str, Any]]:
+        """What went wrong, item by item; at most MAX_DETAILS of them are sent."""
         return []
+
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries (e.g. Retry-After)."""
+        return {}
 
 
 def error_body(
     code: str, message: str, details: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details or []}}
+    return {"error": {"code": code, "message": message, "details": (details or [])[:MAX_DETAILS]}}
 
 
 def request_lang(request: Request) -> Lang:
@@ -47,19 +55,20 @@ async def _aipaint_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AipaintError)
     lang = request_lang(request)
     body = error_body(exc.code, exc.message.get(lang), exc.details(lang))
-    return JSONResponse(body, status_code=exc.status_code)
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers() or None)
 
 
 async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     lang = request_lang(request)
+    errors = exc.errors()
     details = [
         {
             "field": ".".join(str(part) for part in error.get("loc", ())),
             "code": error.get("type", "invalid"),
             "message": error.get("msg", ""),
         }
-        for error in exc.errors()
+        for error in errors[:MAX_DETAILS]
     ]
     message = Text(zh="请求格式不正确。", en="The request is malformed.").get(lang)
     return JSONResponse(error_body("invalid_request", message, details), status_code=422)

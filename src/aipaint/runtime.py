@@ -142,7 +142,8 @@ class Runtime:
         return signature(self.secret, purpose, value)
 
     def verify(self, purpose: str, value: str, signature: str) -> bool:
-        return hmac.compare_digest(self.sign(purpose, value), signature)
+        # As bytes: compare_digest refuses a str with non-ASCII characters (a TypeError).
+        return hmac.compare_digest(self.sign(purpose, value).encode(), signature.encode())
 
 
 def signature(secret: bytes, purpose: str, value: str) -> str:

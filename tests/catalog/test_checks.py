@@ -30,7 +30,7 @@ LTX = "rhart-video/ltx-2.3/text-to-video"  # string, enum without default, int 5
 HAPPY = "alibaba/happyhorse-1.0/text-to-video"  # price by resolution with two rules
 QWEN = "alibaba/qwen-image-2.0/text-to-image"  # fixed price; bool default; max_length 500
 SOUL = "higgsfield/soul/image-to-image"  # float 0..1 with a default
-SPEECH = "rhart-audio/text-to-audio/speech-02-hd"  # string_list with default, max_items 20
+SEEDREAM = "seedream-v4/image-to-image"  # image_url_list, max_items 10
 
 Doc = dict[str, Any]
 ROOT = "<catalog dir>"
@@ -282,8 +282,8 @@ CASES = [
     ),
     Case(
         "scalar-default-on-list",
-        edit_param(SPEECH, "pronunciation_dict", "string_list", default="ASAP/As soon as possible"),
-        defect(SPEECH, "params.pronunciation_dict.default", "is not a list"),
+        edit_param(SEEDREAM, "imageUrls", "image_url_list", default="https://a.example/x.png"),
+        defect(SEEDREAM, "params.imageUrls.default", "is not a list"),
     ),
     Case(
         "default-over-max-length",
@@ -294,8 +294,10 @@ CASES = [
     ),
     Case(
         "default-over-max-items",
-        edit_param(SPEECH, "pronunciation_dict", "string_list", default=["a/b"] * 21),
-        defect(SPEECH, "params.pronunciation_dict.default", "has 21 items, more than max_items 20"),
+        edit_param(
+            SEEDREAM, "imageUrls", "image_url_list", default=["https://a.example/x.png"] * 11
+        ),
+        defect(SEEDREAM, "params.imageUrls.default", "has 11 items, more than max_items 10"),
     ),
     # Params as a whole.
     Case(
@@ -418,7 +420,7 @@ def test_broken_copy_is_refused(case: Case, pristine: Path, tmp_path: Path) -> N
 
 def test_pristine_copy_is_untouched_by_the_cases(pristine: Path) -> None:
     """The cases replace hard-linked files instead of writing through them."""
-    for name in (LTX, HAPPY, QWEN, SOUL, SPEECH):
+    for name in (LTX, HAPPY, QWEN, SOUL, SEEDREAM):
         path = file_of(name)
         assert (pristine / path).read_bytes() == (MODELS_DIR / path).read_bytes()
     assert not (pristine / "zz-copy").exists()

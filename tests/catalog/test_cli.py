@@ -149,7 +149,7 @@ class TestShow:
             for name, kind, required, _, allowed, _ in rows(result.stdout)
         ]
         assert table == [
-            ["prompt", "string", "yes", ""],
+            ["prompt", "string", "yes", "≤ 10000 chars"],
             ["resolution", "enum", "yes", "1080p | 720p | 480p"],
             ["aspectRatio", "enum", "yes", "16:9 | 9:16"],
             ["duration", "int", "yes", "5..15"],

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 
 from aipaint.catalog.errors import ParamsInvalid
-from aipaint.catalog.schemas import ModelSpec, ParamSpec, ParamType
+from aipaint.catalog.json_schema import model_json_schema
+from aipaint.catalog.schemas import DEFAULT_MAX_LENGTH, ModelSpec, ParamSpec, ParamType
 from aipaint.catalog.service import Catalog
 from aipaint.catalog.urls import parse_data_uri
 from aipaint.catalog.validation import ErrorCode, ParamError, validate_params
+from aipaint.errors import MAX_DETAILS
 from aipaint.i18n import Lang
 
 T = ParamType
@@ -49,7 +51,7 @@ WAN_REF = "alibaba/wan-2.6/reference-to-video"  # optional imageUrls (JPG, PNG) 
 DREAMACTOR = "bytedance/dreamactor-v2"  # imageUrl (5 MB; JPG JPEG PNG), videoUrl (MP4 MOV WEBM)
 LIP_SYNC = "kling-lip-sync/lip-sync-video"  # audioUrl (MP3 WAV M4A), soundStartTime int >= 0
 MARBLE = "marble-1.0/text-to-world"  # all optional; displayName max 64 chars; seed int unbounded
-SPEECH = "rhart-audio/text-to-audio/speech-02-hd"  # string_list, floats, required bools
+SPEECH = "rhart-audio/text-to-audio/speech-02-hd"  # pronunciation_dict string, floats, bools
 SKYREELS = "skyreels-v4/image-to-video"  # firstFrameImageUrl with no accept list
 UNPUBLISHED = "rhart-image/f-dev"
 
@@ -445,8 +447,30 @@ class TestTooLong:
             assert "64" in message
             assert "70" in message
 
-    def test_no_limit(self) -> None:
-        assert one(T.STRING, "x" * 100_000) == []
+    def test_a_string_without_a_limit_gets_the_default_one(self) -> None:
+        assert one(T.STRING, "x" * DEFAULT_MAX_LENGTH) == []
+        assert one(T.STRING, "x" * (DEFAULT_MAX_LENGTH + 1)) == [("p", "too_long", None)]
+        assert one(T.STRING_LIST, ["x" * (DEFAULT_MAX_LENGTH + 1)]) == [("p", "too_long", 0)]
+        assert one(T.STRING, "x" * 20_000, max_length=20_000) == []
+
+    def test_the_default_limit_is_in_the_served_schema(self, catalog: Catalog) -> None:
+        prompt = model_json_schema(catalog.get(LTX))["properties"]["prompt"]
+        assert catalog.get(LTX).param("prompt").max_length is None  # type: ignore[union-attr]
+        assert prompt["maxLength"] == DEFAULT_MAX_LENGTH == 10_000
+
+
+class TestUnboundedInput:
+    def test_details_are_capped_and_the_message_counts_them_all(self, catalog: Catalog) -> None:
+        params = {**LTX_VALID, **{f"x{i}": 1 for i in range(100_000)}}
+        with pytest.raises(ParamsInvalid) as raised:
+            catalog.validate(LTX, params)
+        assert len(raised.value.details("en")) == MAX_DETAILS == 50
+        assert "100000 invalid parameter(s)" in raised.value.message.en
+
+    def test_a_long_unknown_name_is_cut_in_its_message(self, catalog: Catalog) -> None:
+        [error] = validate_params(catalog.get(LTX), {**LTX_VALID, "n" * 5000: 1})
+        assert error.param == "n" * 5000
+        assert len(error.message("en")) < 200
 
 
 class TestTooManyItems:
@@ -462,13 +486,16 @@ class TestTooManyItems:
         assert one(kind, items * 3, max_items=len(items) * 3) == []
         assert one(kind, items * 3, max_items=len(items) * 3 - 1) == [("p", "too_many_items", None)]
 
-    def test_string_list(self, catalog: Catalog) -> None:
+    def test_a_string_with_multiple_inputs_is_one_string(self, catalog: Catalog) -> None:
+        # RunningHub's registry declares pronunciation_dict STRING (with multipleInputs), and its
+        # validator refuses anything but a string.
         base = {"text": "hi", "voice_id": "v", "enable_base64_output": False}
         base |= {"english_normalization": False}
-        words = [f"w{i}/word {i}" for i in range(21)]
-        assert check(catalog, SPEECH, {**base, "pronunciation_dict": words[:20]}) == []
-        assert check(catalog, SPEECH, {**base, "pronunciation_dict": words}) == [
-            ("pronunciation_dict", "too_many_items", None)
+        assert (
+            check(catalog, SPEECH, {**base, "pronunciation_dict": "ASAP/As soon as possible"}) == []
+        )
+        assert check(catalog, SPEECH, {**base, "pronunciation_dict": ["ASAP/As soon"]}) == [
+            ("pronunciation_dict", "wrong_type", None)
         ]
 
     def test_items_are_still_checked(self) -> None:

@@ -1,4 +1,5 @@
-"""RateBudget: never more calls in a window than the budget, on a clock the test drives."""
+"""RateBudget: never more calls in a window than the budget; FailureAllowance: a burst of
+failures per key, then one per refill period. Both on a clock the test drives."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from aipaint.kit.ratelimit import GUARD, RateBudget, RedisBudget
+from aipaint.kit.ratelimit import GUARD, FailureAllowance, RateBudget, RedisBudget
 from tests.stacks import redis_server
 
 
@@ -206,3 +207,37 @@ class TestRedisBudget:
                 server.start()
 
         asyncio.run(run())
+
+
+class TestFailureAllowance:
+    def test_a_burst_then_one_per_refill_period(self) -> None:
+        fake = FakeTime()
+        allowance = FailureAllowance(3, 10.0, clock=fake.clock)
+        for _ in range(3):
+            assert allowance.retry_after("a") is None
+            allowance.failed("a")
+        assert allowance.retry_after("a") == pytest.approx(10.0)
+        assert allowance.retry_after("b") is None  # per key
+        fake.now += 4
+        assert allowance.retry_after("a") == pytest.approx(6.0)
+        fake.now += 6
+        assert allowance.retry_after("a") is None
+        allowance.failed("a")
+        assert allowance.retry_after("a") == pytest.approx(10.0)
+        fake.now += 1000
+        assert allowance.retry_after("a") is None  # refilled, never above the burst
+        for _ in range(3):
+            allowance.failed("a")
+        assert allowance.retry_after("a") is not None
+
+    def test_memory_is_bounded_by_max_keys(self) -> None:
+        fake = FakeTime()
+        allowance = FailureAllowance(1, 60.0, max_keys=100, clock=fake.clock)
+        for number in range(10_000):
+            allowance.failed(f"10.0.{number // 256}.{number % 256}")
+        assert len(allowance._left) == 100
+        assert allowance.retry_after("10.0.39.15") is not None  # the latest are remembered
+
+    def test_bad_settings_are_refused(self) -> None:
+        with pytest.raises(ValueError, match="burst"):
+            FailureAllowance(0, 1.0)

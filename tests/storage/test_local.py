@@ -15,6 +15,7 @@ import anyio
 import pytest
 
 from aipaint.storage import (
+    UNKNOWN_TYPE,
     InvalidKey,
     LocalStorage,
     ObjectNotFound,
@@ -70,7 +71,7 @@ class TestRoundTrip:
             key=KEY,
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
-            content_type="image/png",
+            content_type=UNKNOWN_TYPE,  # random bytes: no media type, whatever was declared
         )
         chunks = [chunk async for chunk in storage.open(KEY)]
         assert b"".join(chunks) == data
@@ -108,12 +109,24 @@ class TestRoundTrip:
 
     async def test_put_twice_overwrites(self, storage: LocalStorage) -> None:
         await storage.put(KEY, feed(payload(300_000, 1)), content_type="image/png")
-        second = payload(1000, 2)
-        stored = await storage.put(KEY, feed(second), content_type="image/webp")
+        second = b"RIFF\x00\x00\x00\x00WEBP" + payload(988, 2)
+        stored = await storage.put(KEY, feed(second), content_type="image/png")
         assert stored.content_type == "image/webp"
         assert await storage.stat(KEY) == 1000
         assert await read_all(storage, KEY) == second
         assert len(files_under(storage.root)) == 1
+
+    async def test_the_type_is_sniffed_from_the_bytes_never_taken_as_declared(
+        self, storage: LocalStorage
+    ) -> None:
+        png = b"\x89PNG\r\n\x1a\n" + payload(100)
+        # The signature split across chunks, as a slow socket may deliver it.
+        split = await storage.put("a", feed(png, chunk_size=3), content_type="text/html")
+        assert split.content_type == "image/png"
+        html = b"<html><script>alert(1)</script></html>"
+        assert (await storage.put("b", feed(html), content_type="image/png")).content_type == (
+            UNKNOWN_TYPE
+        )
 
     async def test_disk_work_runs_off_the_event_loop_thread(
         self, storage: LocalStorage, monkeypatch: pytest.MonkeyPatch

@@ -81,7 +81,6 @@ def test_every_catalog_model_renders_one_control_per_param(
     assert {widget for widget, _ in rendered} == {
         "text",
         "textarea",
-        "tags",
         "select",
         "segmented",
         "slider",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 from typing import Any
@@ -99,7 +100,13 @@ async def test_a_cancel_through_the_api_is_a_write_of_the_saver(client: httpx.As
 
     before = canceled((await client.get("/metrics")).text)
     created = await client.post("/v1/tasks", json={"model": LTX, "params": LTX_PARAMS})
-    answer = await client.post(f"/v1/tasks/{created.json()['id']}/cancel")
+    task_id = created.json()["id"]
+    answer = await client.post(f"/v1/tasks/{task_id}/cancel")
     assert answer.status_code == 200, answer.text
-    assert answer.json()["status"] == "canceled"
+    # A submit in flight is canceled as soon as it returns.
+    for _ in range(100):
+        if (await client.get(f"/v1/tasks/{task_id}")).json()["status"] == "canceled":
+            break
+        await asyncio.sleep(0.05)
+    assert (await client.get(f"/v1/tasks/{task_id}")).json()["status"] == "canceled"
     assert canceled((await client.get("/metrics")).text) == before + 1

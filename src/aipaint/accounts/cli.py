@@ -1,17 +1,27 @@
-"""`aipaint token create`: works with or without a running server, on the configured database."""
+"""`aipaint token create | list | revoke`: work with or without a running server, on the
+configured database."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from aipaint.accounts.service import create_user
+from aipaint.accounts.service import (
+    TokenNotFound,
+    create_user,
+    list_tokens,
+    revoke,
+    revoke_named,
+)
 from aipaint.config import get_settings
 from aipaint.db import create_engine, database_url, migrate, session_factory, transaction
 
 token_app = typer.Typer(help="Manage aipaint API tokens.", no_args_is_help=True)
+T = TypeVar("T")
 
 
 @token_app.command("create")
@@ -20,17 +30,92 @@ def create(
     admin: Annotated[bool, typer.Option(help="May see every user's tasks")] = False,
 ) -> None:
     """Create a user and print their new token, alone on the last line (shown only once)."""
-    user_id, token = asyncio.run(_create(name, admin))
-    typer.echo(f"created {'admin ' if admin else ''}user {name} ({user_id}); token:")
+
+    async def work(session: AsyncSession) -> tuple[str, str]:
+        user, token = await create_user(session, name, admin=admin)
+        return user.id, token
+
+    user_id, token = _run(work)
+    typer.echo(f"created {'admin ' if admin else ''}user {name}, token id {user_id}; token:")
     typer.echo(token)
 
 
-async def _create(name: str, admin: bool) -> tuple[str, str]:
-    engine = create_engine(database_url(get_settings()))
-    try:
-        await migrate(engine)
-        async with transaction(session_factory(engine)) as session:
-            user, token = await create_user(session, name, admin=admin)
-            return user.id, token
-    finally:
-        await engine.dispose()
+@token_app.command("list")
+def list_() -> None:
+    """Every token: its id, who it is for, whether it is an admin's, and whether it is revoked."""
+
+    async def work(session: AsyncSession) -> list[tuple[str, str, bool, str, str]]:
+        return [
+            (
+                user.id,
+                user.name,
+                user.is_admin,
+                user.created_at.isoformat(timespec="seconds"),
+                user.revoked_at.isoformat(timespec="seconds") if user.revoked_at else "",
+            )
+            for user in await list_tokens(session)
+        ]
+
+    header = ("id", "name", "admin", "created", "revoked")
+    rows = [header] + [
+        (token_id, name, "yes" if admin else "-", created, revoked or "-")
+        for token_id, name, admin, created, revoked in _run(work)
+    ]
+    # Plain columns, never cut short: ids are copied from here into `aipaint token revoke`.
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+@token_app.command("revoke")
+def revoke_(
+    token_id: Annotated[
+        str | None, typer.Argument(help="The token's id (aipaint token list)")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Revoke every token of this name")] = None,
+) -> None:
+    """Revoke a token, or every token of a name: refused from the next request on."""
+    if (token_id is None) == (name is None):
+        raise typer.BadParameter("give a TOKEN_ID or --name NAME, not both")
+    if token_id is not None:
+        wanted = token_id
+
+        async def one(session: AsyncSession) -> list[str]:
+            return [wanted] if await revoke(session, wanted) else []
+
+        try:
+            revoked = _run(one)
+        except TokenNotFound:
+            typer.echo(f"no token {token_id}", err=True)
+            raise typer.Exit(1) from None
+        if not revoked:
+            typer.echo(f"token {token_id} was already revoked")
+            return
+    else:
+        assert name is not None
+        wanted = name
+
+        async def named(session: AsyncSession) -> list[str]:
+            return await revoke_named(session, wanted)
+
+        revoked = _run(named)
+        if not revoked:
+            typer.echo(f"no unrevoked token of name {name}", err=True)
+            raise typer.Exit(1)
+    for revoked_id in revoked:
+        typer.echo(f"revoked {revoked_id}")
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction on the configured database (made or migrated first)."""
+
+    async def main() -> T:
+        engine = create_engine(database_url(get_settings()))
+        try:
+            await migrate(engine)
+            async with transaction(session_factory(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())

@@ -1,35 +1,65 @@
-"""`CurrentUser`: the authenticated caller of a `/v1` route."""
+"""`CurrentUser`: the authenticated caller of a `/v1` route.
+
+Every request looks its token up in the database: one probe of a unique index (see
+docs/benchmarks.md for what it costs), so that a revoked token is refused from the very next
+request, in every process sharing the database. There is no per-process cache to outlive a
+revocation.
+
+Failed authentication is limited per client address: after a burst of invalid tokens, a request
+from that address that carries a token is answered 429 with Retry-After, without a lookup, until
+its allowance refills. Successful requests are never counted, nor slowed; a missing token is no
+guess and is not counted either. The allowance is per process.
+"""
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from aipaint.accounts.service import Principal, authenticate, hash_token
+from aipaint.accounts.service import (
+    AdminOnly,
+    NotAuthenticated,
+    Principal,
+    TooManyFailures,
+    authenticate,
+    bearer,
+)
+from aipaint.kit.ratelimit import FailureAllowance
 from aipaint.runtime import Runtime
 
-# Token hash -> (caller, monotonic expiry): a token is checked against the database once a
-# minute, not on every read of a hot route.
-_CACHE: dict[str, tuple[Principal, float]] = {}
-_CACHE_TTL_S = 60.0
-_CACHE_MAX = 10_000
+
+def failure_allowance(request: Request) -> FailureAllowance:
+    allowance: FailureAllowance = request.app.state.auth_failures
+    return allowance
 
 
 async def current_user(request: Request) -> Principal:
-    authorization = request.headers.get("authorization")
-    key = hash_token(authorization or "")
-    cached = _CACHE.get(key)
-    if cached is not None and cached[1] > time.monotonic():
-        return cached[0]
+    token = bearer(request.headers.get("authorization"))
+    if token is None:
+        raise NotAuthenticated()  # no token is no guess: not counted
+    allowance = failure_allowance(request)
+    address = request.client.host if request.client else "unknown"
+    wait = allowance.retry_after(address)
+    if wait is not None:
+        # Any token, even a valid one: an answer would tell a guesser which tokens are valid.
+        raise TooManyFailures(wait)
     runtime: Runtime = request.app.state.runtime
-    async with runtime.sessions() as session:
-        principal = await authenticate(session, authorization)
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.clear()
-    _CACHE[key] = (principal, time.monotonic() + _CACHE_TTL_S)
-    return principal
+    try:
+        async with runtime.engine.connect() as connection:
+            return await authenticate(connection, token)
+    except NotAuthenticated:
+        allowance.failed(address)
+        raise
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+async def current_admin(who: CurrentUser) -> Principal:
+    if not who.is_admin:
+        raise AdminOnly()
+    return who
+
+
+CurrentAdmin = Annotated[Principal, Depends(current_admin)]

@@ -144,8 +144,8 @@ def _scalar_problem(param: ParamSpec, value: object) -> str | None:
         return f"{value!r} is not a string"
     if kind is ParamType.ENUM and value not in {c.value for c in param.choices or []}:
         return f"{value!r} is not one of the choices"
-    if param.max_length is not None and len(value) > param.max_length:
-        return f"is {len(value)} characters, more than max_length {param.max_length}"
+    if param.length_limit is not None and len(value) > param.length_limit:
+        return f"is {len(value)} characters, more than max_length {param.length_limit}"
     return None
 
 

@@ -130,8 +130,8 @@ def allowed_text(param: ParamSpec) -> str:
         )
     if param.step is not None:
         parts.append(f"step {param.step}")
-    if param.max_length is not None:
-        parts.append(f"≤ {param.max_length} chars")
+    if param.length_limit is not None:
+        parts.append(f"≤ {param.length_limit} chars")
     if param.max_items is not None:
         parts.append(f"≤ {param.max_items} items")
     if param.max_size_mb is not None:

@@ -10,9 +10,15 @@ from aipaint.accounts.dependencies import current_user
 from aipaint.catalog.estimates import estimate
 from aipaint.catalog.schemas import EstimateRequest
 from aipaint.catalog.service import Catalog, summary
+from aipaint.requests import StrictJSONRoute
 from aipaint.responses import JSONResponse
 
-router = APIRouter(prefix="/v1", tags=["catalog"], dependencies=[Depends(current_user)])
+router = APIRouter(
+    prefix="/v1",
+    tags=["catalog"],
+    dependencies=[Depends(current_user)],
+    route_class=StrictJSONRoute,
+)
 
 
 async def get_catalog(request: Request) -> Catalog:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from aipaint.errors import AipaintError
+from aipaint.errors import MAX_DETAILS, AipaintError
 from aipaint.i18n import Lang, Text
 
 if TYPE_CHECKING:
@@ -60,4 +60,4 @@ class ParamsInvalid(AipaintError):
         )
 
     def details(self, lang: Lang) -> list[dict[str, Any]]:
-        return [error.render(lang) for error in self.errors]
+        return [error.render(lang) for error in self.errors[:MAX_DETAILS]]

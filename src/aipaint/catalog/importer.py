@@ -52,8 +52,10 @@ _TYPES = {
     "VIDEO": ParamType.VIDEO_URL,
     "AUDIO": ParamType.AUDIO_URL,
 }
+# `multipleInputs` makes a list of files only. A STRING with it (the MiniMax speech models'
+# `pronunciation_dict`) stays one string: RunningHub's registry declares it STRING and its own
+# validator refuses anything but a string.
 _LIST_TYPES = {
-    ParamType.STRING: ParamType.STRING_LIST,
     ParamType.IMAGE_URL: ParamType.IMAGE_URL_LIST,
     ParamType.VIDEO_URL: ParamType.VIDEO_URL_LIST,
     ParamType.AUDIO_URL: ParamType.AUDIO_URL_LIST,

@@ -97,6 +97,6 @@ def _scalar_schema(param: ParamSpec) -> dict[str, Any]:
     schema = {"type": "string"}
     if param.required and not param.type.is_list:
         schema["minLength"] = 1
-    if param.max_length is not None:
-        schema["maxLength"] = param.max_length
+    if param.length_limit is not None:
+        schema["maxLength"] = param.length_limit
     return schema

@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aipaint.i18n import Text
 
+# The longest string a string param takes when RunningHub states no limit: 10,000 characters is
+# well above any real prompt, and keeps a megabyte of text from travelling on to RunningHub.
+DEFAULT_MAX_LENGTH = 10_000
+
 # A scalar console default, or a list of them for list parameters.
 Scalar = str | int | float | bool
 DefaultValue = Scalar | list[Scalar]
@@ -92,6 +96,13 @@ class ParamSpec(CatalogSchema):
     widget: Widget
     group: Group
     order: int
+
+    @property
+    def length_limit(self) -> int | None:
+        """The longest text a string param takes: its own max_length, else the stated default."""
+        if self.type not in (ParamType.STRING, ParamType.STRING_LIST):
+            return None
+        return self.max_length if self.max_length is not None else DEFAULT_MAX_LENGTH
 
 
 class PriceKind(StrEnum):

@@ -92,6 +92,8 @@ _EXPECTED: dict[ParamType, Text] = {
     ParamType.IMAGE_URL: Text(zh="链接字符串", en="a URL string"),
 }
 _LIST_EXPECTED = Text(zh="数组", en="an array")
+# An unknown param's name is echoed in its message up to this length.
+_NAME_SHOWN = 100
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ class ParamError:
         label = self.label.get(lang) if self.label else self.param
         if self.index is not None:
             label = f"{label}[{self.index}]"
-        return _MESSAGES[self.code].get(lang).format(label=label, name=self.param, **self.facts)
+        name = self.param if len(self.param) <= _NAME_SHOWN else self.param[:_NAME_SHOWN] + "…"
+        return _MESSAGES[self.code].get(lang).format(label=label, name=name, **self.facts)
 
     def render(self, lang: Lang) -> dict[str, Any]:
         detail: dict[str, Any] = {
@@ -182,8 +185,8 @@ def _check_scalar(param: ParamSpec, value: object, index: int | None) -> Iterato
     elif value == "" and param.required and index is None:
         # An empty required string is as good as missing; RunningHub rejects both.
         yield ParamError(param.name, ErrorCode.MISSING_REQUIRED, param.label)
-    elif param.max_length is not None and len(value) > param.max_length:
-        facts = {"limit": param.max_length, "actual": len(value)}
+    elif param.length_limit is not None and len(value) > param.length_limit:
+        facts = {"limit": param.length_limit, "actual": len(value)}
         yield ParamError(param.name, ErrorCode.TOO_LONG, param.label, index, facts)
 
 

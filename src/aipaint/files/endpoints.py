@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Annotated
 
@@ -13,10 +14,15 @@ from aipaint.accounts.service import NotAuthenticated
 from aipaint.db import reading
 from aipaint.errors import AipaintError
 from aipaint.i18n import Text
+from aipaint.kit.sniff import MEDIA_TYPES
+from aipaint.models import Output, Task
 from aipaint.runtime import Runtime
+from aipaint.storage import UNKNOWN_TYPE
 from aipaint.task import repository
 
 router = APIRouter(tags=["files"])
+_NAME = re.compile(r"([0-9]{1,6})\.([A-Za-z0-9]{1,10})")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class FileNotFound(AipaintError):
@@ -38,14 +44,17 @@ async def get_file(
     sig: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     runtime: Runtime = request.app.state.runtime
-    index_text, _, _ = name.partition(".")
-    if not index_text.isdigit():
+    # ASCII digits only ("²" is a digit to str.isdigit), and few enough to fit the column.
+    parsed = _NAME.fullmatch(name)
+    if parsed is None:
         raise FileNotFound()
     async with reading(runtime.sessions) as session:
         task = await repository.get(session, task_id)
-        output = await repository.output(session, task_id, int(index_text)) if task else None
+        output = await repository.output(session, task_id, int(parsed[1])) if task else None
     if task is None or output is None or not output.archived or output.storage_key is None:
         raise FileNotFound()
+    if parsed[2] != output.type:
+        raise FileNotFound()  # the name of an output is its index and its own extension
     signed = (
         expires is not None
         and sig is not None
@@ -61,8 +70,20 @@ async def get_file(
             raise FileNotFound()
     if await runtime.storage.stat(output.storage_key) is None:
         raise FileNotFound()  # recorded but gone from storage: a 404, not a broken stream
-    media_type = output.content_type or "application/octet-stream"
+    # The type recorded from the bytes at archival. A row archived before types were sniffed may
+    # hold the one RunningHub sent: anything but a media type is served as opaque bytes.
+    media_type = output.content_type if output.content_type in MEDIA_TYPES else UNKNOWN_TYPE
+    headers = {"Content-Disposition": f'inline; filename="{file_name(task, output)}"'}
     path = runtime.storage.local_path(output.storage_key)
     if path is not None:
-        return FileResponse(path, media_type=media_type)
-    return StreamingResponse(runtime.storage.open(output.storage_key), media_type=media_type)
+        return FileResponse(path, media_type=media_type, headers=headers)
+    return StreamingResponse(
+        runtime.storage.open(output.storage_key), media_type=media_type, headers=headers
+    )
+
+
+def file_name(task: Task, output: Output) -> str:
+    """What a saved file is called: model, task and index, e.g.
+    `alibaba-wan-2.7-text-to-image_tsk_01k…_0.png`; ASCII, so no header encoding is needed."""
+    model = _UNSAFE.sub("-", task.model).strip("-") or "output"
+    return f"{model}_{task.id}_{output.index}.{output.type}"

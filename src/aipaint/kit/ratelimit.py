@@ -1,4 +1,7 @@
-"""One budget of calls per second, shared by every coroutine of the process.
+"""Rate limits: one budget of calls per second shared by the process (`RateBudget`), and an
+allowance of failures per key (`FailureAllowance`).
+
+`RateBudget`: one budget of calls per second, shared by every coroutine of the process.
 
 A token bucket would let a full bucket's burst and the refill land in the same second, up to
 twice the rate there; an upstream counting calls per second would see the budget broken. So this
@@ -17,7 +20,7 @@ import asyncio
 import math
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -181,3 +184,45 @@ class RedisBudget:
                 return
             # Urgent callers look again sooner, so they win the next free slot.
             await asyncio.sleep(wait_ms / 1000 + (0.0 if urgent else 0.005))
+
+
+class FailureAllowance:
+    """Failures allowed per key (e.g. a client address): `burst` at once, then one every
+    `refill_s` seconds. Only failures are counted, so a key that only succeeds is never held.
+
+    At most `max_keys` keys are remembered, the least recently failing forgotten first: memory
+    stays bounded however many addresses fail.
+    """
+
+    def __init__(
+        self,
+        burst: int,
+        refill_s: float,
+        *,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if burst < 1 or refill_s <= 0:
+            raise ValueError("burst must be at least 1 and refill_s positive")
+        self.burst = burst
+        self.refill_s = refill_s
+        self.max_keys = max_keys
+        self._clock = clock
+        self._left: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (left, at)
+
+    def _current(self, key: str) -> float:
+        left, at = self._left.get(key, (float(self.burst), 0.0))
+        return min(float(self.burst), left + (self._clock() - at) / self.refill_s)
+
+    def retry_after(self, key: str) -> float | None:
+        """Seconds until `key` may fail again, or None when it may try now."""
+        left = self._current(key)
+        return None if left >= 1 else (1 - left) * self.refill_s
+
+    def failed(self, key: str) -> None:
+        """Count one failure of `key`."""
+        left = self._current(key) - 1
+        self._left[key] = (left, self._clock())
+        self._left.move_to_end(key)
+        while len(self._left) > self.max_keys:
+            self._left.popitem(last=False)

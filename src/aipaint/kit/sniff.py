@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["HEAD_BYTES", "Sniffed", "sniff"]
+__all__ = ["HEAD_BYTES", "MEDIA_TYPES", "Sniffed", "sniff"]
 
 HEAD_BYTES: Final = 64  # enough for every signature below, incl. a Matroska DocType
 
@@ -46,6 +46,12 @@ WAV: Final = Sniffed("audio/wav", "wav", "audio")
 FLAC: Final = Sniffed("audio/flac", "flac", "audio")
 OGG: Final = Sniffed("audio/ogg", "ogg", "audio")
 AAC: Final = Sniffed("audio/aac", "aac", "audio")
+
+# Every type `sniff` can answer: what an archived file may be served as.
+_ALL: Final = (PNG, JPEG, GIF, WEBP, BMP, TIFF, HEIC, HEIF, AVIF, MP4, MOV, M4A, THREE_GP)
+MEDIA_TYPES: Final = frozenset(
+    kind.mime for kind in (*_ALL, WEBM, MKV, AVI, OGV, MP3, WAV, FLAC, OGG, AAC)
+)
 
 # --------------------------------------------------------------------------------------------
 # ISO base media (MP4, MOV, M4A, HEIF, AVIF, 3GP): the `ftyp` box names brands

@@ -10,7 +10,11 @@ from aipaint.models.base import UTCDateTime, utc_now
 
 
 class User(Base):
-    """Someone holding an aipaint token; admins see every user's tasks."""
+    """Someone holding an aipaint token; admins see every user's tasks.
+
+    Each token is a user of its own (`aipaint token create` makes both), so a token's id is its
+    user's id.
+    """
 
     __tablename__ = "users"
 
@@ -21,3 +25,6 @@ class User(Base):
     # table useless, and lookups stay one index probe.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # Set once the token is revoked: from the next request on it lets no one in. The row stays,
+    # with the tasks that name it.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,10 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from aipaint.storage.base import InvalidKey, ObjectNotFound, Storage, StoredObject, validate_key
+from aipaint.storage.base import (
+    UNKNOWN_TYPE,
+    InvalidKey,
+    ObjectNotFound,
+    Storage,
+    StoredObject,
+    validate_key,
+)
 from aipaint.storage.local import LocalStorage
 
 __all__ = [
+    "UNKNOWN_TYPE",
     "InvalidKey",
     "LocalStorage",
     "ObjectNotFound",

@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
 
-__all__ = ["InvalidKey", "ObjectNotFound", "Storage", "StoredObject", "validate_key"]
+from aipaint.kit.sniff import sniff
+
+__all__ = [
+    "UNKNOWN_TYPE",
+    "InvalidKey",
+    "ObjectNotFound",
+    "Storage",
+    "StoredObject",
+    "content_type_of",
+    "validate_key",
+]
 
 # A key segment becomes a file name, and the temp file written beside it adds a prefix and a
 # suffix (see local.py); 200 bytes keeps that within the 255-byte NAME_MAX of common filesystems.
@@ -19,14 +29,26 @@ MAX_SEGMENT_BYTES: Final = 200
 MAX_KEY_BYTES: Final = 1024
 
 
+# What an object is recorded as when its first bytes are no media type aipaint knows: a type no
+# browser renders, whatever the source declared.
+UNKNOWN_TYPE: Final = "application/octet-stream"
+
+
 @dataclass(frozen=True)
 class StoredObject:
-    """An object as stored: its size and SHA-256 are computed from the bytes actually written."""
+    """An object as stored: its size, SHA-256 and content type all come from the bytes actually
+    written (the type sniffed from the first bytes, never the one the source declared)."""
 
     key: str
     size: int
     sha256: str  # lower-case hex
     content_type: str
+
+
+def content_type_of(head: bytes) -> str:
+    """The content type recorded for an object that starts with `head` (HEAD_BYTES of it)."""
+    kind = sniff(head)
+    return kind.mime if kind is not None else UNKNOWN_TYPE
 
 
 class ObjectNotFound(Exception):
@@ -46,7 +68,11 @@ class Storage(Protocol):
     async def put(
         self, key: str, chunks: AsyncIterable[bytes], *, content_type: str
     ) -> StoredObject:
-        """Store the streamed bytes under `key`, replacing any object there, all or nothing."""
+        """Store the streamed bytes under `key`, replacing any object there, all or nothing.
+
+        `content_type` is what the source declared: it is only compared with what the bytes are
+        (a mismatch is logged); the stored object's type is sniffed from its first bytes.
+        """
         ...
 
     # Declared without `async`: an async generator function returns its iterator when called,

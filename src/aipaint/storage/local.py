@@ -19,10 +19,14 @@ from typing import IO, Final
 
 import anyio
 import anyio.to_thread
+import structlog
 
-from aipaint.storage.base import ObjectNotFound, StoredObject, validate_key
+from aipaint.kit.sniff import HEAD_BYTES
+from aipaint.storage.base import ObjectNotFound, StoredObject, content_type_of, validate_key
 
 __all__ = ["LocalStorage"]
+
+log = structlog.get_logger(__name__)
 
 # Small chunks (64 KiB from an HTTP body) are gathered up to this much before one thread hop
 # writes them: fewer hops, and memory stays bounded by this, not by the object's size.
@@ -56,11 +60,14 @@ class LocalStorage:
             temp, file = await anyio.to_thread.run_sync(_create_temp, path)
         digest = hashlib.sha256()
         size = 0
+        head = b""
         committed = False
         try:
             buffer = bytearray()
             async for chunk in chunks:
                 size += len(chunk)
+                if len(head) < HEAD_BYTES:
+                    head += chunk[: HEAD_BYTES - len(head)]
                 if not buffer and len(chunk) >= WRITE_BUFFER_BYTES:
                     # A big chunk goes straight out: copying it into the buffer would double it.
                     await anyio.to_thread.run_sync(_write, file, digest, chunk)
@@ -81,9 +88,10 @@ class LocalStorage:
                 # to_thread are never abandoned on cancel, so no write can still be running.
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(_discard, file, temp)
-        return StoredObject(
-            key=key, size=size, sha256=digest.hexdigest(), content_type=content_type
-        )
+        recorded = content_type_of(head)
+        if recorded != content_type.partition(";")[0].strip().lower():
+            log.info("content_type_mismatch", key=key, declared=content_type, recorded=recorded)
+        return StoredObject(key=key, size=size, sha256=digest.hexdigest(), content_type=recorded)
 
     def open(self, key: str, *, chunk_size: int = 1 << 16) -> AsyncIterator[bytes]:
         # A plain method around the generator so a bad key or chunk size fails at the call site;

@@ -11,11 +11,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from aipaint.accounts.dependencies import CurrentUser
+from aipaint.requests import StrictJSONRoute
 from aipaint.task.schemas import RunTimes, TaskCreate, TaskList, TaskRead
 from aipaint.task.service import TaskService
 from aipaint.task.state import TaskStatus
 
-router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+router = APIRouter(prefix="/v1/tasks", tags=["tasks"], route_class=StrictJSONRoute)
 run_times_router = APIRouter(prefix="/v1", tags=["tasks"])
 # An SSE stream re-reads its task at least this often, and sends a comment to keep proxies open.
 SSE_REFRESH_S = 1.0

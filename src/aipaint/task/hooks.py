@@ -7,9 +7,9 @@ the same job that polls it. The answer is immediate, so RunningHub never times o
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -26,6 +26,7 @@ from aipaint.task.state import Hinted, TaskStatus
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["webhooks"])
+_MAX_ID_LENGTH = 100  # the column that keeps an upstream id
 
 
 class HookNotFound(AipaintError):
@@ -65,19 +66,27 @@ def _names_an_uncertain_submit(task: Task) -> bool:
 
 
 def _upstream_task_id(body: bytes) -> str | None:
-    """RunningHub's task id from any of the shapes a TASK_END webhook may take."""
+    """RunningHub's task id from any of the shapes a TASK_END webhook may take.
+
+    orjson, not the standard library: it stops at 1,024 levels of nesting, where a body nested
+    100,000 deep would exhaust Python's recursion limit.
+    """
     try:
-        payload: Any = json.loads(body or b"null")
-    except ValueError:
+        payload: Any = orjson.loads(body or b"null")
+    except orjson.JSONDecodeError:
         return None
     if not isinstance(payload, dict):
         return None
     task_id = payload.get("taskId") or payload.get("task_id")
     if task_id is None and isinstance(payload.get("eventData"), str):
         try:
-            inner = json.loads(payload["eventData"])
-        except ValueError:
+            inner = orjson.loads(payload["eventData"])
+        except orjson.JSONDecodeError:
             inner = None
         if isinstance(inner, dict):
             task_id = inner.get("taskId")
-    return str(task_id) if task_id else None
+    # An id is a short string or number; anything else names no task.
+    if isinstance(task_id, bool) or not isinstance(task_id, str | int):
+        return None
+    text = str(task_id)
+    return text if 0 < len(text) <= _MAX_ID_LENGTH else None

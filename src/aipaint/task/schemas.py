@@ -12,10 +12,14 @@ from aipaint.task.state import TaskStatus
 
 class TaskCreate(BaseModel):
     model: str = Field(
-        min_length=1, description="Catalog model id, e.g. rhart-video/ltx-2.3/text-to-video"
+        min_length=1,
+        max_length=200,
+        description="Catalog model id, e.g. rhart-video/ltx-2.3/text-to-video",
     )
     params: dict[str, Any] = Field(default_factory=dict)
-    webhook_url: str | None = Field(default=None, max_length=2000)
+    webhook_url: str | None = Field(
+        default=None, max_length=2000, pattern=r"^https?://[^\s\x00-\x1f]+$"
+    )
 
 
 class TaskError(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Final, Protocol, Self, TypeVar
+from typing import Any, BinaryIO, Final, Protocol, Self, TypeVar
 
 import httpx
 import structlog
@@ -234,8 +234,14 @@ class RunningHubClient:
             "query", "POST", "/openapi/v2/query", parse, json={"taskId": task_id}, urgent=urgent
         )
 
-    async def upload(self, data: bytes, filename: str, content_type: str) -> UploadedFile:
-        """Upload a file; use `download_url` in v2 params (valid for one day)."""
+    async def upload(
+        self, data: bytes | BinaryIO, filename: str, content_type: str
+    ) -> UploadedFile:
+        """Upload a file; use `download_url` in v2 params (valid for one day).
+
+        A file object is streamed from where it lies, in chunks, never read into memory whole
+        (httpx rewinds it for a retry).
+        """
 
         def parse(response: httpx.Response) -> UploadedFile:
             return _validate(UploadedFile, self._envelope_data(response))

@@ -83,10 +83,11 @@ export const api = {
   cancel: (id) => request("POST", `/v1/tasks/${encodeURIComponent(id)}/cancel`),
   runTimes: (model) => request("GET", `/v1/run-times?${new URLSearchParams({ model })}`),
   upload: (file, model, param) => {
+    // The fields before the file: the server applies the param's size limit as the file arrives.
     const form = new FormData();
-    form.append("file", file);
     form.append("model", model);
     form.append("param", param);
+    form.append("file", file);
     return request("POST", "/v1/uploads", { form });
   },
 };
