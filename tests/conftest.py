@@ -8,6 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+import aipaint.app
+import aipaint.logging
 from aipaint.accounts.service import create_user
 from aipaint.app import create_app
 from aipaint.catalog.paths import MODELS_DIR
@@ -17,6 +19,19 @@ from aipaint.db import transaction
 from aipaint.runtime import Runtime
 from tests.stacks import redis_server, split_shape
 from tests.support import fresh_database
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _uncached_loggers() -> Iterator[None]:
+    """Every app the tests create logs through uncached loggers (see `configure_logging`)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            aipaint.app,
+            "configure_logging",
+            lambda level, json: aipaint.logging.configure_logging(level, json, cache=False),
+        )
+        aipaint.logging.configure_logging(cache=False)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,9 @@ import logging
 import structlog
 
 
-def configure_logging(level: str = "INFO", json: bool = False) -> None:
+def configure_logging(level: str = "INFO", json: bool = False, *, cache: bool = True) -> None:
+    """`cache`: loggers keep their configuration from their first use on (fast); tests turn it
+    off, so that structlog's `capture_logs` sees every logger, whichever test used it first."""
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if json
@@ -27,5 +29,5 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=cache,
     )

@@ -32,7 +32,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str
             env.pop(key, None)
         create_token(env, "first")  # creates the database before two processes race to
         urls = []
-        for worker in ("true", "false"):
+        for worker in ("true", "true"):
             port = free_port()
             url = f"http://127.0.0.1:{port}"
             command = [sys.executable, "-m", "aipaint", "serve", "--port", str(port)]
