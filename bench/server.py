@@ -198,6 +198,7 @@ class Database:
 
     @property
     def url(self) -> str:
+        """What aipaint is given (AIPAINT_DATABASE_URL)."""
         return f"{POSTGRES}/{self.name}"
 
     def query(self, statement: str) -> list[list[str]]:

@@ -12,6 +12,7 @@ MODULES = (
     "model_reads",
     "submit_overhead",
     "task_reads",
+    "api_scaling",
     "tracking",
     "archival",
 )

@@ -33,6 +33,14 @@ KEY_FIGURES = {
         "polling: completion delay p99",
         "webhooks: completion delay p99",
     },
+    "api_scaling": {
+        "1 API: submit throughput",
+        "2 API: submit throughput",
+        "submit: throughput 2 / 1 API",
+        "1 API: read throughput",
+        "2 API: read throughput",
+        "read: throughput 2 / 1 API",
+    },
     "archival": {
         "2 MB × 6: archival throughput",
         "2 MB × 6: plain download throughput",
@@ -50,7 +58,7 @@ def test_smoke_run_reports_every_scenario_with_numeric_figures(tmp_path: Path) -
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         check=False,
     )
 
