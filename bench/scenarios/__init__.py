@@ -13,6 +13,7 @@ MODULES = (
     "submit_overhead",
     "task_reads",
     "api_scaling",
+    "submit_latency",
     "tracking",
     "archival",
 )

@@ -41,6 +41,15 @@ KEY_FIGURES = {
         "2 API: read throughput",
         "read: throughput 2 / 1 API",
     },
+    "submit_latency": {
+        "API-only: healthz latency p50",
+        "API-only: submit latency p50",
+        "API-only: added latency p50",
+        "API-only: added latency p99",
+        "all-in-one: added latency p50",
+        "all-in-one: added latency p99",
+        "API-only, no worker: added latency p50",
+    },
     "archival": {
         "2 MB × 6: archival throughput",
         "2 MB × 6: plain download throughput",
