@@ -15,6 +15,7 @@ MODULES = (
     "api_scaling",
     "submit_latency",
     "tracking",
+    "shared_budget",
     "archival",
 )
 

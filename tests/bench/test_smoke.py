@@ -50,6 +50,13 @@ KEY_FIGURES = {
         "all-in-one: added latency p99",
         "API-only, no worker: added latency p50",
     },
+    "shared_budget": {
+        "tasks in flight",
+        "peak calls in a second (simulator)",
+        "peak queries in a second",
+        "peak query rate over 10 s",
+        "polls beyond one per task, run so far",
+    },
     "archival": {
         "2 MB × 6: archival throughput",
         "2 MB × 6: plain download throughput",
