@@ -16,6 +16,7 @@ MODULES = (
     "submit_latency",
     "tracking",
     "shared_budget",
+    "polling_delay",
     "archival",
 )
 

@@ -57,6 +57,7 @@ KEY_FIGURES = {
         "peak query rate over 10 s",
         "polls beyond one per task, run so far",
     },
+    "polling_delay": {"20 q/s: completion delay p99", "20 q/s: tasks timed"},
     "archival": {
         "2 MB × 6: archival throughput",
         "2 MB × 6: plain download throughput",
