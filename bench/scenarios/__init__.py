@@ -17,6 +17,7 @@ MODULES = (
     "tracking",
     "shared_budget",
     "polling_delay",
+    "sse_delivery",
     "archival",
 )
 

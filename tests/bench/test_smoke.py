@@ -58,6 +58,7 @@ KEY_FIGURES = {
         "polls beyond one per task, run so far",
     },
     "polling_delay": {"20 q/s: completion delay p99", "20 q/s: tasks timed"},
+    "sse_delivery": {"commit → stream p99", "change → stream p99", "changes timed"},
     "archival": {
         "2 MB × 6: archival throughput",
         "2 MB × 6: plain download throughput",
