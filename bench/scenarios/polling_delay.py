@@ -32,7 +32,7 @@ class Size:
 
 
 # The smoke run only proves the code works: one budget (a cluster takes seconds to start).
-FULL, SMOKE = Size(10, 30.0, 1.0, BUDGETS), Size(3, 2.0, 4.0, BUDGETS[1:])
+FULL, SMOKE = Size(10, 25.0, 1.0, BUDGETS), Size(3, 2.0, 4.0, BUDGETS[1:])
 NOTE = (
     f"Per budget (`AIPAINT_UPSTREAM_QPS` = {BUDGETS[0]:g}, the default, and {BUDGETS[1]:g}), "
     "one API process and one `aipaint worker` on a PostgreSQL database (127.0.0.1) and a "

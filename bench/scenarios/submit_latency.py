@@ -19,7 +19,7 @@ from bench.server import Simulator, running_cluster, running_server, running_sim
 
 MODEL = "alibaba/wan-2.7/text-to-image"
 PARAMS = {"prompt": "a lighthouse on a cliff at dawn, oil painting"}
-SECONDS, SMOKE_SECONDS, CONNECTIONS = 4.0, 0.5, 4
+SECONDS, SMOKE_SECONDS, CONNECTIONS = 3.0, 0.5, 4
 DRAIN_LIMIT_S = 60.0
 # The worker submits as fast as it can (the default budget, 5 calls/s, would take minutes to
 # submit what a phase creates), and only submits: the first poll of a task is put off past
