@@ -1,7 +1,9 @@
 """An HTTP load generator in its own process: N keep-alive connections sending requests in turn.
 
-`python -m bench.loadgen URL --mode MODE --seconds S --connections N [--server-pid PID ...]`
-prints one JSON object. The modes:
+`python -m bench.loadgen URL [URL ...] --mode MODE --seconds S --connections N [--server-pid PID
+...]` prints one JSON object. With several URLs (processes serving the same data), the
+connections are spread over them in turn, and each sends every request to its own target. The
+modes:
 
 - `full` / `etag`: aipaint's model reads. Before the timed phase it reads every model once (the
   server builds its documents, the client learns their ETags). In `etag` mode each request sends
@@ -23,13 +25,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Coroutine, Mapping, Sequence
-from contextlib import AsyncExitStack
+from contextlib import AbstractContextManager, AsyncExitStack, ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -43,6 +47,8 @@ Mode = Literal["full", "etag", "get", "post"]
 MODES: tuple[Mode, ...] = get_args(Mode)
 MAX_REQUESTS = 5_000_000  # a bound on the timed loop besides its deadline
 MAX_PATHS = 100_000
+# Written on stderr as the timed phase starts and ends, for `generate_load(during=...)`.
+PHASE_START, PHASE_END = "loadgen: timed phase starts\n", "loadgen: timed phase ends\n"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -82,7 +88,7 @@ class LoadResult:
 class Plan:
     """What the load generator sends, and what counts as a good answer."""
 
-    url: str
+    urls: list[str]  # connection i talks to urls[i % len(urls)]
     mode: Mode
     headers: dict[str, str]
     paths: list[str]  # get / post: sent in turn; full / etag: found via /v1/models
@@ -116,7 +122,7 @@ def check_path(path: str) -> str:
 
 
 def generate_load(
-    url: str,
+    url: str | Sequence[str],
     mode: Mode,
     *,
     seconds: float,
@@ -128,15 +134,21 @@ def generate_load(
     expect: int = 200,
     expect_key: str | None = None,
     pids: Sequence[int] = (),
+    during: AbstractContextManager[object] | None = None,
 ) -> LoadResult:
-    """Run the load generator as a child process against `url` and return what it measured.
+    """Run the load generator as a child process against `url` (or each of several, the
+    connections spread over them) and return what it measured.
 
     `pids`: processes (servers) whose CPU time over the timed phase the result reports.
+    `during`: entered when the timed phase starts and exited when it ends (the load generator
+    says when on its stderr), e.g. a `bench.cpu.CpuMeter` for processes that come and go.
     """
-    check_target(url)
+    urls = [url] if isinstance(url, str) else list(url)
+    for target in urls:
+        check_target(target)
     for path in paths:
         check_path(path)
-    command = [sys.executable, "-m", "bench.loadgen", url, "--mode", mode]
+    command = [sys.executable, "-m", "bench.loadgen", *urls, "--mode", mode]
     command += ["--seconds", str(seconds), "--connections", str(connections)]
     command += ["--expect", str(expect)]
     if token is not None:
@@ -151,18 +163,46 @@ def generate_load(
         command += ["--server-pid", str(pid)]
     if paths:
         command += ["--paths-file", "-"]  # on stdin: a long list of ids stays off the command line
-    done = subprocess.run(
+    process = subprocess.Popen(
         command,
         cwd=ROOT,
-        input="\n".join(paths),
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=seconds + 120,
-        check=False,
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"load generator failed ({done.returncode}): {done.stderr[-2000:]}")
-    return LoadResult(**json.loads(done.stdout))
+    # However it hangs, the run ends: the phase, then two minutes for set-up and the answer.
+    watchdog = threading.Timer(seconds + 120, process.kill)
+    watchdog.start()
+    try:
+        assert process.stdin is not None
+        assert process.stderr is not None
+        with contextlib.suppress(BrokenPipeError):  # it stopped early: its stderr says why
+            process.stdin.write("\n".join(paths))
+            process.stdin.close()
+        said: list[str] = []
+        with ExitStack() as phase:
+            for line in process.stderr:  # up to the phase's end (or the process's)
+                if line == PHASE_START and during is not None:
+                    phase.enter_context(during)
+                elif line == PHASE_END:
+                    break
+                else:
+                    said.append(line)
+        # After the phase it writes only its answer (stdout), or why it failed (stderr).
+        assert process.stdout is not None
+        stdout = process.stdout.read()
+        stderr = process.stderr.read()
+        process.wait()
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if process.returncode != 0:
+        message = "".join(said) + stderr
+        raise RuntimeError(f"load generator failed ({process.returncode}): {message[-2000:]}")
+    return LoadResult(**json.loads(stdout))
 
 
 def _clients(plan: Plan, connections: int) -> list[httpx.AsyncClient]:
@@ -172,16 +212,21 @@ def _clients(plan: Plan, connections: int) -> list[httpx.AsyncClient]:
     tls = ssl.create_default_context()  # unused on http://, but each client would load its own
     return [
         httpx.AsyncClient(
-            base_url=plan.url, limits=limits, timeout=10.0, verify=tls, headers=plan.headers
+            base_url=plan.urls[index % len(plan.urls)],
+            limits=limits,
+            timeout=10.0,
+            verify=tls,
+            headers=plan.headers,
         )
-        for _ in range(connections)
+        for index in range(connections)
     ]
 
 
 async def _model_requests(
-    clients: list[httpx.AsyncClient], mode: Mode
-) -> tuple[list[httpx.Request], int]:
-    """full / etag: every model's request, after one untimed read of each; the status expected."""
+    clients: list[httpx.AsyncClient], mode: Mode, targets: int
+) -> tuple[list[list[httpx.Request]], int]:
+    """full / etag: every model's request per target, after one untimed read of each; the
+    status expected."""
     connections = len(clients)
     listing = await clients[0].get("/v1/models")
     listing.raise_for_status()
@@ -196,10 +241,14 @@ async def _model_requests(
 
     await asyncio.gather(*(warm(client, offset) for offset, client in enumerate(clients)))
     requests = [
-        clients[0].build_request(
-            "GET", path, headers={"If-None-Match": etags[path]} if mode == "etag" else None
-        )
-        for path in paths
+        [
+            # clients[t] talks to target t (connections are spread over the targets in turn)
+            clients[target].build_request(
+                "GET", path, headers={"If-None-Match": etags[path]} if mode == "etag" else None
+            )
+            for path in paths
+        ]
+        for target in range(targets)
     ]
     return requests, 304 if mode == "etag" else 200
 
@@ -217,19 +266,26 @@ def _good(plan: Plan, response: httpx.Response) -> bool:
     return isinstance(answer, dict) and bool(answer.get(plan.expect_key))
 
 
-async def _plan_requests(clients: list[httpx.AsyncClient], plan: Plan) -> list[httpx.Request]:
-    """get / post: the requests, each sent once untimed (and at least once per connection)."""
+async def _plan_requests(clients: list[httpx.AsyncClient], plan: Plan) -> list[list[httpx.Request]]:
+    """get / post: the requests per target, each sent once untimed (and at least once per
+    connection)."""
     method = "POST" if plan.mode == "post" else "GET"
     requests = [
-        clients[0].build_request(method, path, json=plan.body if method == "POST" else None)
-        for path in plan.paths
+        [
+            clients[target].build_request(
+                method, path, json=plan.body if method == "POST" else None
+            )
+            for path in plan.paths
+        ]
+        for target in range(len(plan.urls))
     ]
     connections = len(clients)
 
     async def warm(client: httpx.AsyncClient, offset: int) -> None:
-        indexes = range(offset, max(len(requests), connections), connections)
+        mine = requests[offset % len(requests)]
+        indexes = range(offset, max(len(mine), connections), connections)
         for index in indexes:
-            request = requests[index % len(requests)]
+            request = mine[index % len(mine)]
             response = await client.send(request)
             if not _good(plan, response):
                 raise RuntimeError(
@@ -243,13 +299,14 @@ async def _plan_requests(clients: list[httpx.AsyncClient], plan: Plan) -> list[h
 
 
 async def _load(plan: Plan, seconds: float, connections: int, pids: Sequence[int]) -> LoadResult:
-    target = urlsplit(plan.url)
+    if connections < len(plan.urls):
+        raise ValueError("fewer connections than targets")
     async with AsyncExitStack() as stack:
         clients = [
             await stack.enter_async_context(client) for client in _clients(plan, connections)
         ]
         if plan.mode in ("full", "etag"):
-            requests, expected = await _model_requests(clients, plan.mode)
+            requests, expected = await _model_requests(clients, plan.mode, len(plan.urls))
             body_needed = plan.mode == "full"
 
             def good(response: httpx.Response) -> bool:
@@ -262,9 +319,11 @@ async def _load(plan: Plan, seconds: float, connections: int, pids: Sequence[int
             def good(response: httpx.Response) -> bool:
                 return _good(plan, response)
 
-        for request in requests:  # loopback only, whatever a path or a listing said
-            if request.url.host != HOST or request.url.port != target.port:
-                raise ValueError(f"a request leaves the target: {request.url}")
+        for target, (url, mine) in enumerate(zip(plan.urls, requests, strict=True)):
+            port = urlsplit(url).port
+            for request in mine:  # loopback only, whatever a path or a listing said
+                if request.url.host != HOST or request.url.port != port:
+                    raise ValueError(f"a request of target {target} leaves it: {request.url}")
         latencies: list[int] = []
         errors = ok_in_phase = 0
 
@@ -272,9 +331,10 @@ async def _load(plan: Plan, seconds: float, connections: int, pids: Sequence[int
             nonlocal errors, ok_in_phase
             clock = time.perf_counter_ns
             deadline_ns = int(deadline * 1e9)  # perf_counter and perf_counter_ns share a clock
+            mine = requests[offset % len(requests)]
             index = offset
             while time.perf_counter() < deadline and len(latencies) < MAX_REQUESTS:
-                request = requests[index % len(requests)]
+                request = mine[index % len(mine)]
                 index += connections
                 start = clock()
                 try:
@@ -286,6 +346,7 @@ async def _load(plan: Plan, seconds: float, connections: int, pids: Sequence[int
                 errors += not ok
                 ok_in_phase += ok and end <= deadline_ns
 
+        print(PHASE_START, end="", file=sys.stderr, flush=True)
         pid_cpu = [cpu_seconds(pid) for pid in pids]
         client_cpu, started = time.process_time(), time.perf_counter()
         deadline = started + seconds
@@ -295,6 +356,7 @@ async def _load(plan: Plan, seconds: float, connections: int, pids: Sequence[int
         elapsed = time.perf_counter() - started
         client_cpu = time.process_time() - client_cpu
         pid_cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, pid_cpu, strict=True)]
+        print(PHASE_END, end="", file=sys.stderr, flush=True)
     latencies_ms = [ns / 1e6 for ns in latencies]
     return LoadResult(
         len(latencies), errors, elapsed, client_cpu, latencies_ms, pid_cpu, seconds, ok_in_phase
@@ -332,7 +394,7 @@ def main() -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("url")
+    parser.add_argument("urls", nargs="+", metavar="url")
     parser.add_argument("--mode", choices=MODES, default="full")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=32)
@@ -346,12 +408,14 @@ def main() -> None:
     parser.add_argument("--expect-key", help="get / post: a key the JSON answer must set")
     args = parser.parse_args()
     try:
-        url = check_target(args.url)
+        urls = [check_target(url) for url in args.urls]
         paths = _paths(args)
     except ValueError as error:
         parser.error(str(error))
     if not 0 < args.seconds <= 600 or not 0 < args.connections <= 1000:
         parser.error("--seconds must be in (0, 600] and --connections in (0, 1000]")
+    if args.connections < len(urls):
+        parser.error("--connections must be at least the number of URLs")
     if args.mode in ("get", "post") and not paths:
         parser.error(f"--mode {args.mode} needs --path or --paths-file")
     if args.mode in ("full", "etag") and args.token is None:
@@ -359,7 +423,7 @@ def main() -> None:
     headers = dict(args.header)
     if args.token is not None:
         headers["Authorization"] = f"Bearer {args.token}"
-    plan = Plan(url, args.mode, headers, paths, args.body, args.expect, args.expect_key)
+    plan = Plan(urls, args.mode, headers, paths, args.body, args.expect, args.expect_key)
     result = _run(_load(plan, args.seconds, args.connections, args.pids))
     json.dump(asdict(result), sys.stdout)
 

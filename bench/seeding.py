@@ -1,22 +1,25 @@
-"""Tasks already in flight when `aipaint serve` starts: the state a restart finds them in.
+"""Tasks already in flight when aipaint starts: the state a restart finds them in.
 
 Creating thousands of tasks through `POST /v1/tasks` would take minutes of the benchmark's ten;
 the submit path is measured by submit_overhead. Tracking and archival start instead from what the
 database holds after the submits: each task `queued`, with the upstream id the simulator gave it
 (`POST /simulator/tasks`) and a check due now, so the worker's start-up sweep takes them all up.
+They are stored in whichever database the run uses (SQLite in the data dir, or PostgreSQL); the
+RunningHub key they count against (`upstream_account`) is left unset, as in rows from before it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
 
+from aipaint.db import create_engine, session_factory, transaction
 from aipaint.kit.ids import new_id
 from aipaint.models import Task, User
 from aipaint.runtime import signature
@@ -37,7 +40,7 @@ class Seeded:
 
 def seed_in_flight(
     sim: Simulator,
-    data_dir: Path,
+    database_url: str,
     server_url: str,
     *,
     count: int,
@@ -61,13 +64,14 @@ def seed_in_flight(
             ):
                 upstream[task_id] = seeded["id"]
                 ends_at[task_id] = seeded["ends_at"]
-    _store(data_dir / "aipaint.db", model, params, upstream)
+    asyncio.run(_store(database_url, model, params, upstream))
     return Seeded(ends_at, upstream)
 
 
 @dataclass
 class Seeder:
-    """`running_server`'s prepare step: `seed_in_flight` with these arguments; keeps the result."""
+    """`running_server`'s (or `running_cluster`'s) prepare step: `seed_in_flight` with these
+    arguments; keeps the result."""
 
     sim: Simulator
     count: int
@@ -77,9 +81,9 @@ class Seeder:
     webhooks: bool
     seeded: Seeded = field(default_factory=lambda: Seeded({}, {}))
 
-    def __call__(self, data_dir: Path, server_url: str) -> None:
+    def __call__(self, data_dir: Path, server_url: str, database_url: str) -> None:
         arguments = {k: v for k, v in vars(self).items() if k not in ("sim", "seeded")}
-        self.seeded = seed_in_flight(self.sim, data_dir, server_url, **arguments)
+        self.seeded = seed_in_flight(self.sim, database_url, server_url, **arguments)
 
     @property
     def ends_at(self) -> dict[str, float]:
@@ -91,12 +95,14 @@ def _hook_url(server_url: str, task_id: str) -> str:
     return f"{server_url}/hooks/runninghub/{task_id}/{sign}"
 
 
-def _store(database: Path, model: str, params: dict[str, Any], upstream: dict[str, str]) -> None:
+async def _store(
+    database_url: str, model: str, params: dict[str, Any], upstream: dict[str, str]
+) -> None:
     now = datetime.now(UTC)
-    engine = create_engine(f"sqlite:///{database}")
+    engine = create_engine(database_url)
     try:
-        with Session(engine) as session, session.begin():
-            user_id = session.execute(select(User.id)).scalars().one()
+        async with transaction(session_factory(engine)) as session:
+            user_id = (await session.execute(select(User.id))).scalars().one()
             rows = [
                 {
                     "id": task_id,
@@ -116,9 +122,9 @@ def _store(database: Path, model: str, params: dict[str, Any], upstream: dict[st
                 for task_id, upstream_id in upstream.items()
             ]
             for start in range(0, len(rows), _CHUNK):
-                session.execute(insert(Task), rows[start : start + _CHUNK])
+                await session.execute(insert(Task), rows[start : start + _CHUNK])
     finally:
-        engine.dispose()
+        await engine.dispose()
 
 
 def final_tasks(server_url: str, token: str) -> dict[str, tuple[str, float]]:

@@ -1,21 +1,27 @@
-"""Run `aipaint serve`, or `aipaint simulator`, as a separate process on a free loopback port, and
-always stop it."""
+"""Run `aipaint serve`, `aipaint worker`, `aipaint simulator`, a `redis-server` of the run's own
+and a PostgreSQL database of its own, each a separate process (or database) on loopback, and always
+stop (drop) it. `running_cluster` starts the split shape: API processes and workers on PostgreSQL
+and Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from aipaint.accounts.service import create_user
+from aipaint.db import create_engine, migrate, session_factory, transaction
 from aipaint.simulator.settings import DEMO_KEY
 from aipaint.simulator.state import mask_key
 
@@ -23,6 +29,20 @@ HOST = "127.0.0.1"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 HEALTH_POLL_S = 0.005  # fine enough to time a start-up (cold_start) with
+# PostgreSQL runs on every development and CI machine (trust auth for the user postgres).
+POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+_PSQL = [
+    "psql",
+    "-h",
+    "127.0.0.1",
+    "-U",
+    "postgres",
+    "-d",
+    "postgres",
+    "-q",
+    "-v",
+    "ON_ERROR_STOP=1",
+]
 # Never inherited by a process started here: a benchmark talks to no real RunningHub and writes
 # to no database of the caller's; what it needs, it passes in `env`.
 _NOT_INHERITED = ("AIPAINT_", "RUNNINGHUB_")
@@ -69,9 +89,10 @@ def free_port() -> int:
         return port
 
 
-# Called with the data dir (database migrated, token made) and the URL the server will answer
-# on, before the server starts: what a scenario stores there is what the server finds at start.
-Prepare = Callable[[Path, str], None]
+# Called with the data dir, the URL the (first) server will answer on and the database's URL
+# (migrated, token made), before any aipaint process starts: what a scenario stores there is what
+# the processes find at start.
+Prepare = Callable[[Path, str, str], None]
 
 
 @contextmanager
@@ -99,28 +120,274 @@ def running_server(
             **({"AIPAINT_PUBLIC_URL": url} if webhooks else {}),
             **(env or {}),
         }
-        token = subprocess.run(
-            [sys.executable, "-m", "aipaint", "token", "create", "--name", "bench"],
-            cwd=workdir,
-            env=child_env,
+        token = _create_token(workdir, child_env)
+        if prepare is not None:
+            database = workdir / "data" / "aipaint.db"
+            prepare(workdir / "data", url, f"sqlite+aiosqlite:///{database}")
+        with _serving(workdir, [port], child_env, [workdir / "server.log"], token) as servers:
+            yield servers[0]
+
+
+@contextmanager
+def _serving(
+    workdir: Path, ports: Sequence[int], env: Mapping[str, str], logs: Sequence[Path], token: str
+) -> Iterator[list[Server]]:
+    """`aipaint serve` processes, one on each port, all started at once; up once each answers
+    `/healthz` with 200."""
+    with ExitStack() as stack:
+        started = time.perf_counter()
+        processes = []
+        for port, log_file in zip(ports, logs, strict=True):
+            command = [sys.executable, "-m", "aipaint", "serve", "--host", HOST]
+            command += ["--port", str(port)]
+            log = stack.enter_context(log_file.open("wb"))
+            # cwd is the temp dir, so that no `.env` of the checkout leaks into the settings.
+            process = subprocess.Popen(
+                command, cwd=workdir, env=dict(env), stdout=log, stderr=subprocess.STDOUT
+            )
+            stack.callback(_stop, process)
+            processes.append(process)
+        servers = []
+        for port, process, log_file in zip(ports, processes, logs, strict=True):
+            url = f"http://{HOST}:{port}"
+            _wait_healthy(process, url, "/healthz", log_file, "aipaint serve")
+            servers.append(Server(url, process.pid, token, time.perf_counter() - started))
+        yield servers
+
+
+@dataclass(frozen=True)
+class RedisServer:
+    url: str
+    pid: int
+
+
+@contextmanager
+def running_redis() -> Iterator[RedisServer]:
+    """`redis-server` on a free loopback port, keeping nothing on disk, up once it answers PING;
+    stopped like the other processes."""
+    with tempfile.TemporaryDirectory(prefix="aipaint-bench-redis-") as tmp:
+        port = free_port()
+        command = ["redis-server", "--port", str(port), "--bind", HOST, "--dir", tmp]
+        command += ["--save", "", "--appendonly", "no"]
+        log_file = Path(tmp) / "redis.log"
+        with log_file.open("wb") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                deadline = time.monotonic() + START_TIMEOUT_S
+                while not _redis_answers(port):
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"redis-server did not come up: {_tail(log_file)}")
+                    time.sleep(0.02)
+                yield RedisServer(f"redis://{HOST}:{port}/0", process.pid)
+            finally:
+                _stop(process)
+
+
+def _redis_answers(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Database:
+    name: str
+
+    @property
+    def url(self) -> str:
+        """What aipaint is given (AIPAINT_DATABASE_URL)."""
+        return f"{POSTGRES}/{self.name}"
+
+    def query(self, statement: str) -> list[list[str]]:
+        """The rows a read-only SQL statement answers, each as its columns' text (psql)."""
+        done = subprocess.run(
+            [*_PSQL, "-d", self.name, "-tA", "-F", "\t", "-c", statement],
             check=True,
             capture_output=True,
             text=True,
-        ).stdout.splitlines()[-1]
-        if prepare is not None:
-            prepare(workdir / "data", url)
-        command = [sys.executable, "-m", "aipaint", "serve", "--host", HOST, "--port", str(port)]
-        with (workdir / "server.log").open("wb") as log:
-            # cwd is the temp dir, so that no `.env` of the checkout leaks into the settings.
-            started = time.perf_counter()
-            process = subprocess.Popen(
-                command, cwd=workdir, env=child_env, stdout=log, stderr=subprocess.STDOUT
-            )
+            timeout=60,
+        )
+        return [line.split("\t") for line in done.stdout.splitlines() if line]
+
+    def backend_pids(self) -> list[int]:
+        """The PostgreSQL server processes serving connections to this database now (their
+        process title names it), so that their CPU time can be read too."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
             try:
-                _wait_healthy(process, url, "/healthz", workdir / "server.log", "aipaint serve")
-                yield Server(url, process.pid, token, time.perf_counter() - started)
-            finally:
-                _stop(process)
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if title.startswith("postgres: ") and f" {self.name} " in title:
+                pids.append(int(entry.name))
+        return pids
+
+
+@contextmanager
+def postgres_database() -> Iterator[Database]:
+    """A new, empty PostgreSQL database on 127.0.0.1:5432, dropped afterwards."""
+    database = Database(f"aipaint_bench_{secrets.token_hex(6)}")
+    _psql(f"CREATE DATABASE {database.name}")
+    try:
+        yield database
+    finally:
+        _psql(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)")
+
+
+def _psql(statement: str) -> None:
+    command = [*_PSQL, "-d", "postgres", "-c", statement]
+    subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+
+@dataclass
+class Cluster:
+    """API processes (`AIPAINT_WORKER=false aipaint serve`) and `aipaint worker` processes on
+    one PostgreSQL database and one Redis, against one simulator, sharing a data dir."""
+
+    apis: list[Server]
+    token: str
+    redis: RedisServer
+    database: Database
+    workers: list[int]  # pids, in start order
+    _spawn: Callable[[], int] | None = None
+
+    def start_worker(self) -> int:
+        """One more `aipaint worker`, once its log says it started; stopped with the cluster."""
+        assert self._spawn is not None
+        pid = self._spawn()
+        self.workers.append(pid)
+        return pid
+
+    @property
+    def pids(self) -> list[int]:
+        """Every aipaint process of the cluster: the API processes, then the workers."""
+        return [api.pid for api in self.apis] + self.workers
+
+
+@contextmanager
+def running_cluster(
+    env: Mapping[str, str],
+    *,
+    apis: int = 1,
+    workers: int = 1,
+    webhooks: bool = False,
+    prepare: Prepare | None = None,
+) -> Iterator[Cluster]:
+    """`apis` API processes and then `workers` worker processes on a PostgreSQL database and a
+    Redis of their own, everything stopped (and dropped) when the block ends.
+
+    `env` adds settings, as for `running_server` (with a simulator's: split roles need a key);
+    `webhooks` points `AIPAINT_PUBLIC_URL` at the first API process. Workers log at INFO (their
+    start is read from the log: `worker_started`), API processes at WARNING.
+    """
+    if webhooks and not apis:
+        raise ValueError("webhooks need an API process to call")
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="aipaint-bench-")))
+        redis = stack.enter_context(running_redis())
+        database = stack.enter_context(postgres_database())
+        ports = [free_port() for _ in range(apis)]
+        child_env = {
+            **_base_env(),
+            "AIPAINT_DATA_DIR": str(workdir / "data"),
+            "AIPAINT_DATABASE_URL": database.url,
+            "AIPAINT_REDIS_URL": redis.url,
+            "AIPAINT_LOG_LEVEL": "WARNING",
+            # A stopping worker lets its running jobs finish: briefly, the run is over.
+            "AIPAINT_DRAIN_TIMEOUT_S": "2",
+            # Every process signs file links and webhook URLs with the same secret.
+            "AIPAINT_SECRET_KEY": secrets.token_hex(32),
+            **({"AIPAINT_PUBLIC_URL": f"http://{HOST}:{ports[0]}"} if webhooks else {}),
+            **env,
+        }
+        # Migrated and given a user here, before any process starts (they would all migrate
+        # a new database at once), in this process: a second `aipaint` process is a second saved.
+        token = asyncio.run(_migrate_with_token(database.url))
+        if prepare is not None:
+            first_url = f"http://{HOST}:{ports[0]}" if ports else ""
+            prepare(workdir / "data", first_url, database.url)
+        api_env = {**child_env, "AIPAINT_WORKER": "false"}
+        worker_env = {**child_env, "AIPAINT_LOG_LEVEL": "INFO"}
+        api_logs = [workdir / f"api-{port}.log" for port in ports]
+        worker_logs = [workdir / f"worker-{n}.log" for n in range(workers)]
+        # Every process starts at once (their start-ups overlap); workers need no API process.
+        with ExitStack() as starting:
+            pending_workers = starting.enter_context(_working(workdir, worker_env, worker_logs))
+            servers = starting.enter_context(_serving(workdir, ports, api_env, api_logs, token))
+            worker_pids = pending_workers()
+            stack.enter_context(starting.pop_all())
+
+        def spawn() -> int:
+            log_file = workdir / f"worker-{len(cluster.workers)}.log"
+            return stack.enter_context(_working(workdir, worker_env, [log_file]))()[0]
+
+        cluster = Cluster(servers, token, redis, database, worker_pids, _spawn=spawn)
+        yield cluster
+
+
+@contextmanager
+def _working(
+    workdir: Path, env: Mapping[str, str], logs: Sequence[Path]
+) -> Iterator[Callable[[], list[int]]]:
+    """`aipaint worker` processes, one per log file, all started at once. Yields a function that
+    waits until each one's log says `worker_started` and returns their pids."""
+    with ExitStack() as stack:
+        processes = []
+        for log_file in logs:
+            log = stack.enter_context(log_file.open("wb"))
+            process = subprocess.Popen(
+                [sys.executable, "-m", "aipaint", "worker"],
+                cwd=workdir,
+                env=dict(env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            stack.callback(_stop, process)
+            processes.append(process)
+
+        def started() -> list[int]:
+            deadline = time.monotonic() + START_TIMEOUT_S
+            for process, log_file in zip(processes, logs, strict=True):
+                while "worker_started" not in log_file.read_text(errors="replace"):
+                    if process.poll() is not None:
+                        raise RuntimeError(
+                            f"aipaint worker exited with {process.returncode}: {_tail(log_file)}"
+                        )
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"aipaint worker did not start: {_tail(log_file)}")
+                    time.sleep(0.02)
+            return [process.pid for process in processes]
+
+        yield started
+
+
+async def _migrate_with_token(database_url: str) -> str:
+    """Bring the database to the latest schema and make a user; their new API token."""
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine)
+        async with transaction(session_factory(engine)) as session:
+            _, token = await create_user(session, "bench")
+            return token
+    finally:
+        await engine.dispose()
+
+
+def _create_token(workdir: Path, env: Mapping[str, str]) -> str:
+    """`aipaint token create` on the configured database (migrating it first)."""
+    return subprocess.run(
+        [sys.executable, "-m", "aipaint", "token", "create", "--name", "bench"],
+        cwd=workdir,
+        env=dict(env),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()[-1]
 
 
 @contextmanager

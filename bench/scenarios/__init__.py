@@ -13,7 +13,12 @@ MODULES = (
     "auth_lookup",
     "submit_overhead",
     "task_reads",
+    "api_scaling",
+    "submit_latency",
     "tracking",
+    "shared_budget",
+    "polling_delay",
+    "sse_delivery",
     "archival",
 )
 

@@ -37,7 +37,8 @@ class Size:
 
 
 FULL = Size(hold_tasks=10_000, hold_s=60.0, tasks=1_000, run_s=(30.0, 120.0))
-SMOKE = Size(hold_tasks=200, hold_s=10.0, tasks=40, run_s=(30.0, 60.0))
+# Long enough that every task still runs once aipaint is up, on a busy machine too.
+SMOKE = Size(hold_tasks=200, hold_s=10.0, tasks=40, run_s=(80.0, 120.0))
 FINISH_LIMIT_S = 120.0  # real seconds after the last upstream finish
 
 NOTE = (

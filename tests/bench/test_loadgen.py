@@ -46,3 +46,11 @@ def test_the_command_line_refuses_a_remote_target() -> None:
     )
     assert done.returncode == 2
     assert "only targets" in done.stderr
+
+
+def test_every_target_of_the_command_line_must_be_loopback() -> None:
+    command = [sys.executable, "-m", "bench.loadgen", "http://127.0.0.1:8000"]
+    command += ["http://example.com:80", "--mode", "get", "--path", "/"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert "only targets" in done.stderr

@@ -33,6 +33,32 @@ KEY_FIGURES = {
         "polling: completion delay p99",
         "webhooks: completion delay p99",
     },
+    "api_scaling": {
+        "1 API: submit throughput",
+        "2 API: submit throughput",
+        "submit: throughput 2 / 1 API",
+        "1 API: read throughput",
+        "2 API: read throughput",
+        "read: throughput 2 / 1 API",
+    },
+    "submit_latency": {
+        "API-only: healthz latency p50",
+        "API-only: submit latency p50",
+        "API-only: added latency p50",
+        "API-only: added latency p99",
+        "all-in-one: added latency p50",
+        "all-in-one: added latency p99",
+        "API-only, no worker: added latency p50",
+    },
+    "shared_budget": {
+        "tasks in flight",
+        "peak calls in a second (simulator)",
+        "peak queries in a second",
+        "peak query rate over 10 s",
+        "polls beyond one per task, run so far",
+    },
+    "polling_delay": {"20 q/s: completion delay p99", "20 q/s: tasks timed"},
+    "sse_delivery": {"commit → stream p99", "change → stream p99", "changes timed"},
     "archival": {
         "2 MB × 6: archival throughput",
         "2 MB × 6: plain download throughput",
@@ -50,7 +76,7 @@ def test_smoke_run_reports_every_scenario_with_numeric_figures(tmp_path: Path) -
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         check=False,
     )
 
