@@ -23,6 +23,8 @@ import structlog
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from aipaint.accounts.revocations import Revocations, revocations_for
+from aipaint.accounts.service import Authenticator
 from aipaint.catalog.service import Catalog
 from aipaint.config import Settings
 from aipaint.db import create_engine, database_url, migrate, session_factory
@@ -53,6 +55,8 @@ class Runtime:
     secret: bytes
     queue: JobQueue
     saver: TaskSaver
+    revocations: Revocations
+    authenticator: Authenticator
     events: TaskEvents = field(default_factory=TaskEvents)
     budget: Budget = field(default_factory=lambda: RateBudget(5.0))
     redis: Redis | None = None
@@ -68,7 +72,8 @@ class Runtime:
     @classmethod
     async def start(cls, settings: Settings, catalog: Catalog) -> Runtime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(database_url(settings))
+        url = database_url(settings)
+        engine = create_engine(url)
         await migrate(engine)
         simulator = None
         base_url = settings.runninghub_base_url
@@ -103,6 +108,7 @@ class Runtime:
         events = TaskEvents(redis)
         events.start()
         sessions = session_factory(engine)
+        revocations = revocations_for(url, redis)
         runtime = cls(
             settings=settings,
             catalog=catalog,
@@ -119,6 +125,8 @@ class Runtime:
             secret=_secret(settings),
             queue=queue,
             saver=TaskSaver(sessions, events, link_ttl=timedelta(seconds=settings.link_ttl_s)),
+            revocations=revocations,
+            authenticator=Authenticator(engine, revocations),
             events=events,
             budget=budget,
             redis=redis,

@@ -8,14 +8,15 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aipaint.accounts.revocations import RevocationNotShared, revocations_for
 from aipaint.accounts.service import (
     TokenNotFound,
     create_user,
     list_tokens,
     revoke,
-    revoke_named,
 )
 from aipaint.config import get_settings
 from aipaint.db import create_engine, database_url, migrate, session_factory, transaction
@@ -77,33 +78,39 @@ def revoke_(
     """Revoke a token, or every token of a name: refused from the next request on."""
     if (token_id is None) == (name is None):
         raise typer.BadParameter("give a TOKEN_ID or --name NAME, not both")
-    if token_id is not None:
-        wanted = token_id
-
-        async def one(session: AsyncSession) -> list[str]:
-            return [wanted] if await revoke(session, wanted) else []
-
-        try:
-            revoked = _run(one)
-        except TokenNotFound:
-            typer.echo(f"no token {token_id}", err=True)
-            raise typer.Exit(1) from None
-        if not revoked:
-            typer.echo(f"token {token_id} was already revoked")
-            return
-    else:
-        assert name is not None
-        wanted = name
-
-        async def named(session: AsyncSession) -> list[str]:
-            return await revoke_named(session, wanted)
-
-        revoked = _run(named)
-        if not revoked:
-            typer.echo(f"no unrevoked token of name {name}", err=True)
-            raise typer.Exit(1)
+    try:
+        revoked = asyncio.run(_revoke(token_id, name))
+    except TokenNotFound:
+        typer.echo(f"no token {token_id}", err=True)
+        raise typer.Exit(1) from None
+    except RevocationNotShared as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    if not revoked and token_id is not None:
+        typer.echo(f"token {token_id} was already revoked")
+        return
+    if not revoked:
+        typer.echo(f"no unrevoked token of name {name}", err=True)
+        raise typer.Exit(1)
     for revoked_id in revoked:
         typer.echo(f"revoked {revoked_id}")
+
+
+async def _revoke(token_id: str | None, name: str | None) -> list[str]:
+    """Revoke on the configured database, and tell every process through the same mark (Redis
+    or the file beside SQLite) the running ones read."""
+    settings = get_settings()
+    url = database_url(settings)
+    engine = create_engine(url)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    try:
+        await migrate(engine)
+        revocations = revocations_for(url, redis)
+        return await revoke(session_factory(engine), revocations, token_id=token_id, name=name)
+    finally:
+        if redis is not None:
+            await redis.aclose()
+        await engine.dispose()
 
 
 def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:

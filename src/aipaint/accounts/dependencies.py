@@ -1,9 +1,8 @@
 """`CurrentUser`: the authenticated caller of a `/v1` route.
 
-Every request looks its token up in the database: one probe of a unique index (see
-docs/benchmarks.md for what it costs), so that a revoked token is refused from the very next
-request, in every process sharing the database. There is no per-process cache to outlive a
-revocation.
+The process's `Authenticator` checks the token: from memory while no token has been revoked
+since it was last read from the database, so that a known token costs no query and a revoked one
+is still refused from the very next request, in every process (`accounts/revocations.py`).
 
 Failed authentication is limited per client address: after a burst of invalid tokens, a request
 from that address that carries a token is answered 429 with Retry-After, without a lookup, until
@@ -22,7 +21,6 @@ from aipaint.accounts.service import (
     NotAuthenticated,
     Principal,
     TooManyFailures,
-    authenticate,
     bearer,
 )
 from aipaint.kit.ratelimit import FailureAllowance
@@ -46,8 +44,7 @@ async def current_user(request: Request) -> Principal:
         raise TooManyFailures(wait)
     runtime: Runtime = request.app.state.runtime
     try:
-        async with runtime.engine.connect() as connection:
-            return await authenticate(connection, token)
+        return await runtime.authenticator(token)
     except NotAuthenticated:
         allowance.failed(address)
         raise

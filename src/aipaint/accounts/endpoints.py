@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response
 
 from aipaint.accounts.dependencies import CurrentAdmin
 from aipaint.accounts.service import revoke
-from aipaint.db import transaction
 from aipaint.runtime import Runtime
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
@@ -20,6 +19,6 @@ router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 )
 async def revoke_token(token_id: str, request: Request, _: CurrentAdmin) -> Response:
     runtime: Runtime = request.app.state.runtime
-    async with transaction(runtime.sessions) as session:
-        await revoke(session, token_id)  # revoking a revoked token again changes nothing
+    # Revoking a revoked token again changes nothing in the database.
+    await revoke(runtime.sessions, runtime.revocations, token_id=token_id)
     return Response(status_code=204)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from aipaint.accounts import repository
+from aipaint.accounts.revocations import Revocations
+from aipaint.db import transaction
 from aipaint.errors import AipaintError
 from aipaint.i18n import Text
 from aipaint.kit.ids import new_id
@@ -100,26 +103,58 @@ def bearer(authorization: str | None) -> str | None:
     return token.strip() or None
 
 
-async def authenticate(connection: AsyncConnection, token: str) -> Principal:
-    """The caller a token names, checked against the database on every call: a revoked token is
-    refused from the next request on, in every process sharing the database."""
-    found = await repository.active_by_token_hash(connection, hash_token(token))
-    if found is None:
-        raise NotAuthenticated()
-    return Principal(*found)
+class Authenticator:
+    """Who a token names. Checked against the database, then remembered (at most `size` tokens)
+    only while no token has been revoked anywhere: see `revocations` for why that is safe."""
+
+    def __init__(self, engine: AsyncEngine, revocations: Revocations, *, size: int = 10_000):
+        self._engine = engine
+        self._revocations = revocations
+        self._size = size
+        self._known: OrderedDict[str, Principal] = OrderedDict()
+        self._mark: str | None = None
+
+    async def __call__(self, token: str) -> Principal:
+        token_hash = hash_token(token)
+        # Read before the database, so that a lookup racing a revoke is never remembered.
+        mark = await self._revocations.mark()
+        if mark is None or mark != self._mark:
+            self._known.clear()
+            self._mark = mark
+        elif (known := self._known.get(token_hash)) is not None:
+            self._known.move_to_end(token_hash)
+            return known
+        async with self._engine.connect() as connection:
+            found = await repository.active_by_token_hash(connection, token_hash)
+        if found is None:
+            raise NotAuthenticated()
+        principal = Principal(*found)
+        if mark is not None and mark == self._mark:
+            self._known[token_hash] = principal
+            if len(self._known) > self._size:
+                self._known.popitem(last=False)
+        return principal
 
 
 async def list_tokens(session: AsyncSession) -> Sequence[User]:
     return await repository.all_users(session)
 
 
-async def revoke(session: AsyncSession, token_id: str) -> bool:
-    """Revoke one token by its id; False when it was revoked already. Unknown: TokenNotFound."""
-    if await repository.get(session, token_id) is None:
-        raise TokenNotFound(token_id)
-    return bool(await repository.revoke(session, utc_now(), user_id=token_id))
-
-
-async def revoke_named(session: AsyncSession, name: str) -> list[str]:
-    """Revoke every token made for `name`; the ids revoked now."""
-    return await repository.revoke(session, utc_now(), name=name)
+async def revoke(
+    sessions: async_sessionmaker[AsyncSession],
+    revocations: Revocations,
+    *,
+    token_id: str | None = None,
+    name: str | None = None,
+) -> list[str]:
+    """Revoke one token by its id, or every token made for `name`; the ids revoked now (a token
+    revoked already is not among them). An unknown id: TokenNotFound. The mark moves even when
+    nothing was left to revoke, so that running a revoke again repairs one Redis missed."""
+    if (token_id is None) == (name is None):
+        raise ValueError("revoke takes a token_id or a name")
+    async with transaction(sessions) as session:
+        if token_id is not None and await repository.get(session, token_id) is None:
+            raise TokenNotFound(token_id)
+        revoked = await repository.revoke(session, utc_now(), user_id=token_id, name=name)
+    await revocations.move()
+    return revoked
