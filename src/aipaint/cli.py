@@ -12,6 +12,7 @@ from aipaint.client.cli import run, tasks_app
 from aipaint.config import get_settings
 from aipaint.logging import configure_logging
 from aipaint.simulator.cli import simulator
+from aipaint.storage.cli import storage_app
 
 app = typer.Typer(
     name="aipaint",
@@ -25,6 +26,7 @@ app.add_typer(token_app, name="token")
 app.command()(simulator)
 app.command()(run)
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(storage_app, name="storage")
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,17 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str | None = None
     storage_url: str | None = None
+    # With AIPAINT_STORAGE_URL=s3://bucket/prefix: the S3-compatible service (unset: AWS), its
+    # region, and how the bucket is addressed (`path` for MinIO and most self-hosted services,
+    # `virtual` for COS and OSS; `auto` lets botocore choose). Credentials: the standard AWS
+    # variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE…) or the instance role.
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    # `/files` answers with a redirect to a presigned URL valid this long, instead of streaming
+    # the object itself (the signed-link or token check still comes first).
+    s3_presign: bool = False
+    s3_presign_ttl_s: int = Field(default=300, ge=1, le=7 * 86400)
     public_url: str | None = None
     upstream_concurrency: int | None = Field(default=None, ge=1)
     catalog_dir: Path = MODELS_DIR

@@ -32,7 +32,7 @@ from aipaint.kit.netguard import UrlGuard
 from aipaint.kit.ratelimit import Budget, RateBudget, RedisBudget
 from aipaint.simulator.app import SimulatorServer
 from aipaint.simulator.settings import DEMO_KEY, SimulatorSettings
-from aipaint.storage import Storage, storage_from_url
+from aipaint.storage import Storage, storage_from_settings
 from aipaint.task.events import TaskEvents
 from aipaint.task.saving import TaskSaver
 from aipaint.upstream import RunningHubClient
@@ -114,7 +114,7 @@ class Runtime:
             catalog=catalog,
             engine=engine,
             sessions=sessions,
-            storage=storage_from_url(settings.storage_url or str(settings.data_dir / "files")),
+            storage=storage_from_settings(settings),
             upstream=RunningHubClient(base_url, key, gate=budget.acquire),
             downloads=httpx.AsyncClient(
                 timeout=httpx.Timeout(connect=10, read=60, write=60, pool=30),
@@ -142,6 +142,7 @@ class Runtime:
             await self.redis.aclose()
         await self.upstream.aclose()
         await self.downloads.aclose()
+        await self.storage.aclose()
         await self.engine.dispose()
         if self.simulator is not None:
             self.simulator.stop()

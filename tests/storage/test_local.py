@@ -19,6 +19,7 @@ from aipaint.storage import (
     InvalidKey,
     LocalStorage,
     ObjectNotFound,
+    S3Storage,
     StoredObject,
     storage_from_url,
 )
@@ -88,6 +89,21 @@ class TestRoundTrip:
         await storage.put("a.bin", feed(data), content_type="application/octet-stream")
         chunks = [chunk async for chunk in storage.open("a.bin", chunk_size=4096)]
         assert [len(chunk) for chunk in chunks] == [4096, 4096, 1808]
+
+    @pytest.mark.parametrize(
+        ("start", "end"), [(0, 1), (4095, 4097), (9_000, None), (10_000, None)]
+    )
+    async def test_a_byte_range(self, storage: LocalStorage, start: int, end: int | None) -> None:
+        data = payload(10_000)
+        await storage.put("a.bin", feed(data), content_type="application/octet-stream")
+        chunks = storage.open("a.bin", chunk_size=4096, start=start, end=end)
+        assert b"".join([chunk async for chunk in chunks]) == data[start:end]
+
+    async def test_walk_leaves_temp_files_out(self, storage: LocalStorage) -> None:
+        for key in ("b/2.png", "a.bin", "b/1.png"):
+            await storage.put(key, feed(b"x"), content_type="image/png")
+        (storage.root / "b" / ".1.png.0123.part").write_bytes(b"half")
+        assert list(storage.walk()) == ["a.bin", "b/1.png", "b/2.png"]
 
     async def test_big_and_tiny_chunks_mixed(self, storage: LocalStorage) -> None:
         pieces = [b"x", payload(3 * 1024 * 1024, 1), b"", b"yz", payload(100, 2)]
@@ -325,9 +341,15 @@ class TestFromUrl:
         assert storage.root == expected
         assert storage.root.is_absolute()
 
-    def test_s3_is_not_there_yet(self) -> None:
-        with pytest.raises(NotImplementedError, match="scale-out"):
-            storage_from_url("s3://bucket/prefix")
+    def test_s3_url_names_bucket_and_prefix(self) -> None:
+        storage = storage_from_url("s3://outputs/aipaint/prod/")
+        assert isinstance(storage, S3Storage)
+        assert (storage.bucket, storage.prefix) == ("outputs", "aipaint/prod")
+
+    @pytest.mark.parametrize("url", ["s3:///prefix", "s3://", "s3://b/p?x=1"])
+    def test_s3_url_without_a_bucket_is_refused(self, url: str) -> None:
+        with pytest.raises(ValueError, match="s3://"):
+            storage_from_url(url)
 
     @pytest.mark.parametrize(
         "url", ["", "  ", "ftp://host/x", "file://otherhost/x", "file:relative/x", "gs://b/p"]

@@ -1,13 +1,26 @@
-"""`GET /files/...`: archived outputs, for their owner's token or a signed, expiring link."""
+"""`GET /files/...`: archived outputs, for their owner's token or a signed, expiring link.
+
+Local files are served by FileResponse; objects in S3 are streamed through (with single byte
+ranges, for video seeking), or with AIPAINT_S3_PRESIGN answered by a redirect to a short-lived
+presigned URL, once the token or the link's signature has been checked.
+"""
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import (
+    FileResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from aipaint.accounts.dependencies import current_user
 from aipaint.accounts.service import NotAuthenticated
@@ -17,7 +30,7 @@ from aipaint.i18n import Text
 from aipaint.kit.sniff import MEDIA_TYPES
 from aipaint.models import Output, Task
 from aipaint.runtime import Runtime
-from aipaint.storage import UNKNOWN_TYPE
+from aipaint.storage import UNKNOWN_TYPE, ObjectNotFound, Storage
 from aipaint.task import repository
 
 router = APIRouter(tags=["files"])
@@ -68,18 +81,71 @@ async def get_file(
             raise FileNotFound() from None
         if not (who.is_admin or who.user_id == task.user_id):
             raise FileNotFound()
-    if await runtime.storage.stat(output.storage_key) is None:
+    storage = runtime.storage
+    size = await storage.stat(output.storage_key)
+    if size is None:
         raise FileNotFound()  # recorded but gone from storage: a 404, not a broken stream
     # The type recorded from the bytes at archival. A row archived before types were sniffed may
     # hold the one RunningHub sent: anything but a media type is served as opaque bytes.
     media_type = output.content_type if output.content_type in MEDIA_TYPES else UNKNOWN_TYPE
-    headers = {"Content-Disposition": f'inline; filename="{file_name(task, output)}"'}
-    path = runtime.storage.local_path(output.storage_key)
+    name = file_name(task, output)
+    path = storage.local_path(output.storage_key)
     if path is not None:
+        headers = {"Content-Disposition": f'inline; filename="{name}"'}
         return FileResponse(path, media_type=media_type, headers=headers)
-    return StreamingResponse(
-        runtime.storage.open(output.storage_key), media_type=media_type, headers=headers
+    redirect = await storage.presigned_url(
+        output.storage_key,
+        expires_s=runtime.settings.s3_presign_ttl_s,
+        content_type=media_type,
+        filename=name,
     )
+    if redirect is not None:
+        return RedirectResponse(redirect, status_code=307, headers={"Cache-Control": "no-store"})
+    return await stream(storage, output.storage_key, size, media_type, name, request)
+
+
+async def stream(
+    storage: Storage, key: str, size: int, media_type: str, name: str, request: Request
+) -> Response:
+    """An object from a remote store, whole or one byte range of it (206, or 416 as
+    FileResponse answers for local files). Several ranges, or an If-Range this route cannot
+    check, get the whole object: RFC 9110 lets a server ignore Range."""
+    headers = {
+        "Content-Disposition": f'inline; filename="{name}"',
+        "Accept-Ranges": "bytes",
+    }
+    status, start, end = 200, 0, size
+    wanted = request.headers.get("range")
+    if wanted and "if-range" not in request.headers:
+        try:
+            ranges = FileResponse._parse_range_header(wanted, size)
+        except MalformedRangeHeader as malformed:
+            return PlainTextResponse(malformed.content, status_code=400)
+        except RangeNotSatisfiable:
+            return PlainTextResponse(
+                "", status_code=416, headers={"Content-Range": f"bytes */{size}"}
+            )
+        if len(ranges) == 1:
+            (start, end), status = ranges[0], 206
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    headers["Content-Length"] = str(end - start)
+    chunks = storage.open(key, start=start, end=end)
+    # The first chunk is read before the answer starts, so a store that fails now is a clean
+    # error answer (404, 503), not a stream broken after its headers.
+    try:
+        first = await anext(chunks, b"")
+    except ObjectNotFound:
+        raise FileNotFound() from None  # deleted since it was looked up
+    return StreamingResponse(
+        _prepend(first, chunks), status_code=status, media_type=media_type, headers=headers
+    )
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if first:
+        yield first
+    async for chunk in rest:
+        yield chunk
 
 
 def file_name(task: Task, output: Output) -> str:

@@ -1,5 +1,8 @@
 """What every object store offers the archiver and the file routes: put, open, stat, delete.
 
+Two stores implement it: `LocalStorage` (files under a directory) and `S3Storage` (any
+S3-compatible service). Callers never ask which one they hold.
+
 Keys are relative POSIX paths ("tasks/01J…/0.png") chosen by aipaint, never by a user, so a key
 that could climb out of its store or mean two different objects is a bug and is refused loudly.
 """
@@ -11,17 +14,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
 
+import structlog
+
+from aipaint.errors import AipaintError
+from aipaint.i18n import Text
 from aipaint.kit.sniff import sniff
 
 __all__ = [
     "UNKNOWN_TYPE",
+    "BucketMissing",
+    "CredentialsRefused",
     "InvalidKey",
     "ObjectNotFound",
     "Storage",
+    "StorageUnavailable",
+    "StorageUnreachable",
     "StoredObject",
+    "check_range",
     "content_type_of",
     "validate_key",
 ]
+
+log = structlog.get_logger(__name__)
 
 # A key segment becomes a file name, and the temp file written beside it adds a prefix and a
 # suffix (see local.py); 200 bytes keeps that within the 255-byte NAME_MAX of common filesystems.
@@ -51,6 +65,14 @@ def content_type_of(head: bytes) -> str:
     return kind.mime if kind is not None else UNKNOWN_TYPE
 
 
+def recorded_type(key: str, head: bytes, declared: str) -> str:
+    """`content_type_of(head)`, logging when it is not what the source declared."""
+    recorded = content_type_of(head)
+    if recorded != declared.partition(";")[0].strip().lower():
+        log.info("content_type_mismatch", key=key, declared=declared, recorded=recorded)
+    return recorded
+
+
 class ObjectNotFound(Exception):
     def __init__(self, key: str) -> None:
         super().__init__(f"no object under key {key!r}")
@@ -62,6 +84,41 @@ class InvalidKey(ValueError):
         super().__init__(f"invalid storage key {key!r}: {why}")
         self.key = key
         self.why = why
+
+
+class StorageUnavailable(AipaintError):
+    """The store refused or could not be reached: a 503 for an API client, a retry for the
+    archiver, one line for `aipaint storage check`. `reason` says what is wrong, in English."""
+
+    status_code = 503
+    code = "storage_unavailable"
+
+    def __init__(self, reason: str, *, zh: str = "存储服务出错") -> None:
+        self.reason = reason
+        message = Text(zh=f"文件存储不可用：{zh}。", en=f"File storage is unavailable: {reason}.")
+        super().__init__(message)
+
+
+class BucketMissing(StorageUnavailable):
+    """The bucket named by AIPAINT_STORAGE_URL does not exist."""
+
+    def __init__(self, bucket: str) -> None:
+        super().__init__(f"the bucket {bucket!r} does not exist", zh=f"存储桶 {bucket!r} 不存在")
+
+
+class CredentialsRefused(StorageUnavailable):
+    """No credentials, or the service refused them."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the credentials were refused ({detail})", zh="凭证被拒绝")
+
+
+class StorageUnreachable(StorageUnavailable):
+    """The endpoint did not answer (wrong address, down, or a network in between)."""
+
+    def __init__(self, endpoint: str, detail: str) -> None:
+        reason = f"the endpoint {endpoint} is unreachable ({detail})"
+        super().__init__(reason, zh="无法连接存储服务")
 
 
 class Storage(Protocol):
@@ -77,8 +134,11 @@ class Storage(Protocol):
 
     # Declared without `async`: an async generator function returns its iterator when called,
     # so implementations written as `async def open(...): ... yield chunk` match this signature.
-    def open(self, key: str, *, chunk_size: int = 1 << 16) -> AsyncIterator[bytes]:
-        """The object's bytes in chunks; raises ObjectNotFound when iteration starts."""
+    def open(
+        self, key: str, *, chunk_size: int = 1 << 16, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        """The object's bytes in chunks, from `start` up to `end` (exclusive; None: to the end);
+        raises ObjectNotFound when iteration starts."""
         ...
 
     async def stat(self, key: str) -> int | None:
@@ -95,6 +155,25 @@ class Storage(Protocol):
         The path is where the object would be; whether it exists is for `stat` to say.
         """
         ...
+
+    async def presigned_url(
+        self, key: str, *, expires_s: int, content_type: str, filename: str
+    ) -> str | None:
+        """A short-lived URL a browser can fetch the object from directly, or None when this
+        store has none to give (or is not configured to)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections; the store is not used afterwards."""
+        ...
+
+
+def check_range(chunk_size: int, start: int, end: int | None) -> None:
+    """Refuse a chunk size or byte range no `open` can honour, at the call site."""
+    if chunk_size <= 0:
+        raise ValueError(f"chunk_size must be positive, got {chunk_size}")
+    if start < 0 or (end is not None and end < start):
+        raise ValueError(f"invalid byte range {start}..{end}")
 
 
 def validate_key(key: str) -> str:

@@ -13,7 +13,7 @@ import hashlib
 import os
 import secrets
 import stat
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from pathlib import Path
 from typing import IO, Final
 
@@ -22,7 +22,13 @@ import anyio.to_thread
 import structlog
 
 from aipaint.kit.sniff import HEAD_BYTES
-from aipaint.storage.base import ObjectNotFound, StoredObject, content_type_of, validate_key
+from aipaint.storage.base import (
+    ObjectNotFound,
+    StoredObject,
+    check_range,
+    recorded_type,
+    validate_key,
+)
 
 __all__ = ["LocalStorage"]
 
@@ -88,25 +94,33 @@ class LocalStorage:
                 # to_thread are never abandoned on cancel, so no write can still be running.
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(_discard, file, temp)
-        recorded = content_type_of(head)
-        if recorded != content_type.partition(";")[0].strip().lower():
-            log.info("content_type_mismatch", key=key, declared=content_type, recorded=recorded)
+        recorded = recorded_type(key, head, content_type)
         return StoredObject(key=key, size=size, sha256=digest.hexdigest(), content_type=recorded)
 
-    def open(self, key: str, *, chunk_size: int = 1 << 16) -> AsyncIterator[bytes]:
+    def open(
+        self, key: str, *, chunk_size: int = 1 << 16, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
         # A plain method around the generator so a bad key or chunk size fails at the call site;
         # a missing object can only be noticed when reading starts.
-        if chunk_size <= 0:
-            raise ValueError(f"chunk_size must be positive, got {chunk_size}")
-        return self._read(key, self._path(key), chunk_size)
+        check_range(chunk_size, start, end)
+        return self._read(key, self._path(key), chunk_size, start, end)
 
-    async def _read(self, key: str, path: Path, chunk_size: int) -> AsyncIterator[bytes]:
+    async def _read(
+        self, key: str, path: Path, chunk_size: int, start: int, end: int | None
+    ) -> AsyncIterator[bytes]:
         try:
-            file = await anyio.to_thread.run_sync(_open_for_reading, path)
+            file = await anyio.to_thread.run_sync(_open_for_reading, path, start)
         except _MISSING as error:
             raise ObjectNotFound(key) from error
+        remaining = None if end is None else end - start
         try:
-            while chunk := await anyio.to_thread.run_sync(file.read, chunk_size):
+            while remaining != 0:
+                size = chunk_size if remaining is None else min(chunk_size, remaining)
+                chunk = await anyio.to_thread.run_sync(file.read, size)
+                if not chunk:
+                    break
+                if remaining is not None:
+                    remaining -= len(chunk)
                 yield chunk
         finally:
             # Closing a read-only file does no disk work worth a thread, and a synchronous
@@ -120,6 +134,23 @@ class LocalStorage:
         # Empty parent directories are left in place: removing them could race a concurrent
         # put that has just created them.
         await anyio.to_thread.run_sync(_unlink_if_present, self._path(key))
+
+    async def presigned_url(
+        self, key: str, *, expires_s: int, content_type: str, filename: str
+    ) -> str | None:
+        return None  # files on disk are served by `/files` itself
+
+    async def aclose(self) -> None:
+        pass
+
+    def walk(self) -> Iterator[str]:
+        """Every object's key (temp files of puts in flight left out), for `storage copy`."""
+        for directory, names, files in os.walk(self.root):
+            names[:] = sorted(n for n in names if not n.startswith("."))
+            for name in sorted(files):
+                if not name.startswith("."):
+                    path = Path(directory, name).relative_to(self.root)
+                    yield path.as_posix()
 
 
 # Everything below runs in worker threads.
@@ -169,8 +200,11 @@ def _discard(file: IO[bytes], temp: Path) -> None:
         temp.unlink()
 
 
-def _open_for_reading(path: Path) -> IO[bytes]:
-    return path.open("rb")
+def _open_for_reading(path: Path, start: int) -> IO[bytes]:
+    file = path.open("rb")
+    if start:
+        file.seek(start)
+    return file
 
 
 def _file_size(path: Path) -> int | None:

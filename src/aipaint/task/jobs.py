@@ -18,6 +18,7 @@ from aipaint.metrics import ARCHIVED_BYTES, SUBMITS
 from aipaint.models import Output, Task
 from aipaint.models.base import utc_now
 from aipaint.runtime import Runtime
+from aipaint.storage import StorageUnavailable
 from aipaint.task import repository
 from aipaint.task.leases import SubmitLeases
 from aipaint.task.saving import Change
@@ -356,7 +357,7 @@ class Lifecycle:
                 stored = await self.rt.storage.put(
                     key, response.aiter_bytes(), content_type=content_type
                 )
-        except (httpx.HTTPError, OSError) as exc:
+        except (httpx.HTTPError, OSError, StorageUnavailable) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
 
             def count(t: Task) -> bool:

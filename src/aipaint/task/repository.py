@@ -231,3 +231,13 @@ async def cached_upload(session: AsyncSession, sha256: str, now: datetime) -> Up
 async def save_upload(session: AsyncSession, upload: Upload) -> None:
     await session.merge(upload)
     await session.flush()
+
+
+async def archived_checksums(session: AsyncSession) -> dict[str, str]:
+    """Every archived output's storage key and the sha256 recorded for it."""
+    rows = await session.execute(
+        select(Output.storage_key, Output.sha256).where(
+            Output.archived, Output.storage_key.is_not(None), Output.sha256.is_not(None)
+        )
+    )
+    return {key: sha256 for key, sha256 in rows.tuples() if key and sha256}

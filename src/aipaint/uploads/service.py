@@ -1,15 +1,18 @@
-"""Uploads: checked by size and real content (the header decoded), forwarded to RunningHub from
-disk, cached by sha256."""
+"""Uploads: checked by size and real content (the header decoded), kept in aipaint's storage
+(`uploads/<sha256>.<ext>`, beside the archived outputs), forwarded to RunningHub from disk,
+cached by sha256."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
 import anyio.to_thread
 
 from aipaint.catalog.schemas import ModelSpec, ParamSpec
@@ -21,14 +24,23 @@ from aipaint.kit.sniff import HEAD_BYTES, sniff
 from aipaint.models import Upload
 from aipaint.models.base import utc_now
 from aipaint.runtime import Runtime
+from aipaint.storage import Storage
 from aipaint.task import repository
 from aipaint.uploads.errors import UploadInvalid
 from aipaint.uploads.receiving import Received
 
 # UploadInvalid is part of this module's interface: the tasks feature raises it for data URIs.
-__all__ = ["UploadInvalid", "largest_upload_mb", "size_limit_mb", "upload_bytes", "upload_file"]
+__all__ = [
+    "UploadInvalid",
+    "keep",
+    "largest_upload_mb",
+    "size_limit_mb",
+    "upload_bytes",
+    "upload_file",
+]
 
 MB = 1024 * 1024
+READ_BYTES = MB
 # RunningHub keeps an upload one day; reuse a cached link only while a task can still use it.
 LINK_LIFETIME = timedelta(days=1)
 REUSE_MARGIN = timedelta(hours=2)
@@ -81,6 +93,7 @@ async def upload_file(
         await anyio.to_thread.run_sync(probe, received.path, kind)
     except NotMedia as not_media:
         raise UploadInvalid(str(not_media), status_code=415) from None
+    await keep(runtime.storage, received.path, received.sha256, kind.extension, kind.mime)
     now = utc_now()
     async with reading(runtime.sessions) as session:
         cached = await repository.cached_upload(session, received.sha256, now + REUSE_MARGIN)
@@ -105,6 +118,20 @@ async def upload_file(
         "size": cached.size,
         "content_type": cached.content_type,
     }
+
+
+async def keep(storage: Storage, path: Path, sha256: str, extension: str, mime: str) -> str:
+    """The upload's key in storage, where it is stored once: the key is its content."""
+    key = f"uploads/{sha256}.{extension}"
+    if await storage.stat(key) is None:
+        await storage.put(key, _chunks(path), content_type=mime)
+    return key
+
+
+async def _chunks(path: Path) -> AsyncIterator[bytes]:
+    async with await anyio.open_file(path, "rb") as file:
+        while chunk := await file.read(READ_BYTES):
+            yield chunk
 
 
 async def upload_bytes(
