@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from aipaint.kit.background_server import free_port
+from tests.s3 import storage_env
 from tests.stacks import (
     FAST,
     SECRET,
@@ -55,7 +56,8 @@ def cluster(
     **env: str,
 ) -> Iterator[Cluster]:
     """API and worker processes on a PostgreSQL database of their own and a Redis of the test's
-    own, against the simulator `sim`, sharing one data directory (local storage) and secret."""
+    own, against the simulator `sim`, sharing one data directory and secret, and one storage:
+    local files in that directory, or with AIPAINT_TEST_STORAGE=s3 a bucket of their own."""
     data_dir = tmp / "cluster"
     data_dir.mkdir(exist_ok=True)
     ports = [free_port() for _ in range(apis)]
@@ -72,6 +74,7 @@ def cluster(
             "AIPAINT_DATABASE_URL": database_url,
             "AIPAINT_REDIS_URL": redis.url,
             "AIPAINT_DRAIN_TIMEOUT_S": "5",
+            **storage_env(tmp),
             **env,
         }
         for key in ("RUNNINGHUB_API_KEY", "AIPAINT_TOKEN"):

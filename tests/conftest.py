@@ -17,6 +17,7 @@ from aipaint.catalog.service import Catalog
 from aipaint.config import Settings
 from aipaint.db import transaction
 from aipaint.runtime import Runtime
+from tests.s3 import stop_shared_s3
 from tests.stacks import redis_server, split_shape
 from tests.support import fresh_database
 
@@ -32,6 +33,13 @@ def _uncached_loggers() -> Iterator[None]:
         )
         aipaint.logging.configure_logging(cache=False)
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_s3() -> Iterator[None]:
+    """The moto server the stacks share with AIPAINT_TEST_STORAGE=s3 stops with the session."""
+    yield
+    stop_shared_s3()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,7 @@ import pytest
 
 from aipaint.kit.background_server import free_port
 from aipaint.simulator.settings import DEMO_KEY
+from tests.s3 import storage_env
 from tests.support import create_token, fresh_database, running
 
 SECRET = "e2e-secret-key-for-signing-0123456789"
@@ -227,15 +228,23 @@ def wait_all_final(
 
 
 @contextmanager
-def server(tmp: Path, sim: Simulator, *, webhooks: bool = False, **env: str) -> Iterator[Server]:
-    """`aipaint serve` against the simulator `sim`, with fast timings."""
+def server(
+    tmp: Path,
+    sim: Simulator,
+    *,
+    webhooks: bool = False,
+    variables: Mapping[str, str] | None = None,
+    **env: str,
+) -> Iterator[Server]:
+    """`aipaint serve` against the simulator `sim`, with fast timings; `variables` and `env`
+    are more of its environment."""
     upstream = {
         "AIPAINT_RUNNINGHUB_API_KEY": sim.key,
         "AIPAINT_RUNNINGHUB_BASE_URL": sim.url,
         "AIPAINT_SECRET_KEY": SECRET,
         **FAST,
     }
-    with _serve(tmp, {**upstream, **env}, webhooks=webhooks) as stack:
+    with _serve(tmp, {**upstream, **(variables or {}), **env}, webhooks=webhooks) as stack:
         yield stack
 
 
@@ -256,7 +265,8 @@ def split_shape() -> bool:
 def _serve(
     tmp: Path, env: dict[str, str], *, demo: bool = False, webhooks: bool = False
 ) -> Iterator[Server]:
-    """A started server on a free port, a data directory and a new database of its own."""
+    """A started server on a free port, a data directory and a new database of its own (and,
+    with AIPAINT_TEST_STORAGE=s3, a bucket of its own)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     data_dir = tmp / f"server-{port}"
@@ -270,6 +280,7 @@ def _serve(
             **os.environ,
             "AIPAINT_DATA_DIR": str(data_dir),
             "AIPAINT_DATABASE_URL": database_url,
+            **storage_env(tmp),
             **env,
         }
         unset = ["RUNNINGHUB_API_KEY", "AIPAINT_TOKEN"]
