@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -179,6 +180,58 @@ def running_redis() -> Iterator[RedisServer]:
                         raise RuntimeError(f"redis-server did not come up: {_tail(log_file)}")
                     time.sleep(0.02)
                 yield RedisServer(f"redis://{HOST}:{port}/0", process.pid)
+            finally:
+                _stop(process)
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """An S3-compatible endpoint with one empty bucket; `env` puts aipaint's storage in it."""
+
+    url: str
+    pid: int
+    bucket: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "AIPAINT_STORAGE_URL": f"s3://{self.bucket}/bench",
+            "AIPAINT_S3_ENDPOINT_URL": self.url,
+            "AIPAINT_S3_REGION": "us-east-1",
+            "AIPAINT_S3_ADDRESSING_STYLE": "path",
+            **S3_CREDENTIALS,
+        }
+
+
+S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret"}
+
+
+@contextmanager
+def running_s3() -> Iterator[S3Server]:
+    """moto's S3 server mode (`python -m moto.server`, objects in its memory) on a free loopback
+    port, with a bucket made; stopped like the other processes."""
+    from botocore.session import get_session
+
+    with tempfile.TemporaryDirectory(prefix="aipaint-bench-s3-") as tmp:
+        port = free_port()
+        command = [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
+        log_file = Path(tmp) / "moto.log"
+        with log_file.open("wb") as log:
+            process = subprocess.Popen(
+                command, env={**_base_env(), **S3_CREDENTIALS}, stdout=log, stderr=subprocess.STDOUT
+            )
+            try:
+                url = f"http://{HOST}:{port}"
+                _wait_healthy(process, url, "/moto-api/", log_file, "moto server")
+                client: Any = get_session().create_client(
+                    "s3",
+                    endpoint_url=url,
+                    region_name="us-east-1",
+                    aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                    aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                )
+                client.create_bucket(Bucket="bench")
+                yield S3Server(url, process.pid, "bench")
             finally:
                 _stop(process)
 

@@ -20,6 +20,7 @@ MODULES = (
     "polling_delay",
     "sse_delivery",
     "archival",
+    "archival_s3",
 )
 
 for _module in MODULES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -19,6 +20,7 @@ CONCURRENCY = 8  # aipaint's default worker concurrency: files archived at once
 FINISH_AFTER_S = 4.0  # every task ends upstream this long after seeding: once aipaint is up
 FINISH_LIMIT_S = 300.0
 RSS_SAMPLE_S = 0.01
+KEEPS_PACE = Target(">=", 0.8)  # archival as fast as a plain download, near enough
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,17 @@ NOTE = (
 def archival(ctx: Context) -> list[Figure]:
     figures: list[Figure] = []
     for size in SMOKE if ctx.smoke else FULL:
-        figures += _measure(size)
+        figures += measure(size)
     return figures
 
 
-def _measure(size: Size) -> list[Figure]:
+def measure(
+    size: Size,
+    storage: Mapping[str, str] | None = None,
+    ratio_target: Target | None = KEEPS_PACE,
+) -> list[Figure]:
+    """Figures for archiving `size.files` files of `size.mb` into the storage `storage` names
+    (its AIPAINT_* variables; none: local files in the server's data dir)."""
     with running_simulator(speed=1, output_pad_mb=size.mb) as sim:
         seeder = Seeder(
             sim,
@@ -77,6 +85,7 @@ def _measure(size: Size) -> list[Figure]:
             "AIPAINT_POLL_MAX_S": "0.05",
             "AIPAINT_UPSTREAM_QPS": "1000",
             "AIPAINT_UPSTREAM_CONCURRENCY": "100000",
+            **(storage or {}),
         }
         with running_server(env=env, prepare=seeder) as server:
             with _RssSampler(server.pid) as rss:
@@ -94,9 +103,7 @@ def _measure(size: Size) -> list[Figure]:
     return [
         Figure(f"{label}: archival throughput", archival_rate, "MB/s"),
         Figure(f"{label}: plain download throughput", download_rate, "MB/s"),
-        Figure(
-            f"{label}: archival / download", archival_rate / download_rate, "×", Target(">=", 0.8)
-        ),
+        Figure(f"{label}: archival / download", archival_rate / download_rate, "×", ratio_target),
         Figure(f"{label}: aipaint RSS increase", rss.increase / 2**20, "MB", Target("<", 64)),
     ]
 

@@ -64,6 +64,12 @@ KEY_FIGURES = {
         "2 MB × 6: plain download throughput",
         "2 MB × 6: archival / download",
     },
+    "archival_s3": {
+        "8 MB × 3: archival throughput",
+        "8 MB × 3: plain download throughput",
+        "8 MB × 3: archival / download",
+        "8 MB × 3: aipaint RSS increase",
+    },
 }
 
 

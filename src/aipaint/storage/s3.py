@@ -101,6 +101,12 @@ class S3Storage:
         self._client: S3Client | None = None
         self._client_context: Any = None
         self._lock = anyio.Lock()
+        # botocore's description of S3 (megabytes of JSON) is read now, at start-up, and not
+        # on the first archival: the session caches it for the client made later.
+        self._session = get_session()
+        loader = self._session.get_component("data_loader")
+        loader.load_service_model("s3", "service-2")
+        loader.load_service_model("s3", "endpoint-rule-set-1")
 
     def __repr__(self) -> str:
         return f"S3Storage({self.url!r})"
@@ -130,7 +136,7 @@ class S3Storage:
                     read_timeout=options.read_timeout_s,
                     retries={"max_attempts": 3, "mode": "standard"},
                 )
-                context = get_session().create_client(
+                context = self._session.create_client(
                     "s3",
                     endpoint_url=options.endpoint_url,
                     region_name=options.region,
@@ -158,7 +164,8 @@ class S3Storage:
         s3 = await self._s3()
         digest = hashlib.sha256()
         size = 0
-        part = bytearray()
+        # The part is gathered in a BytesIO and sent as it is: no copy of it is ever made.
+        part = io.BytesIO()
         upload: _Multipart | None = None
         # Only the service's errors are translated: the source's own (a download breaking off)
         # reach the caller as they are.
@@ -166,38 +173,32 @@ class S3Storage:
         try:
             async for chunk in chunks:
                 size += len(chunk)
-                part += chunk
-                if len(part) >= PART_BYTES:
+                part.write(chunk)
+                if part.tell() >= PART_BYTES:
                     if upload is None:
-                        kind = recorded_type(key, bytes(part[:HEAD_BYTES]), content_type)
+                        kind = recorded_type(key, _head(part), content_type)
                         with translated():
                             upload = await _Multipart.start(s3, self.bucket, name, kind)
-                    # Frozen, and the buffer dropped at once: two copies only for a moment.
-                    full, part = bytes(part), bytearray()
-                    await anyio.to_thread.run_sync(digest.update, full)
+                    await _hash(digest, part)
                     with translated():
-                        await upload.send(full)
-                    del full
-            last = bytes(part)
-            del part
+                        await upload.send(part)
+                    part = io.BytesIO()
+            await _hash(digest, part)
+            sha256 = digest.hexdigest()
             if upload is None:
-                kind = recorded_type(key, last[:HEAD_BYTES], content_type)
-                digest.update(last)
-                sha256 = digest.hexdigest()
+                kind = recorded_type(key, _head(part), content_type)
                 with translated():
                     await s3.put_object(
                         Bucket=self.bucket,
                         Key=name,
-                        Body=io.BytesIO(last),
+                        Body=_rewound(part),
                         ContentType=kind,
                         Metadata={SHA256_KEY: sha256},
                     )
             else:
-                await anyio.to_thread.run_sync(digest.update, last)
-                sha256 = digest.hexdigest()
                 with translated():
-                    if last:
-                        await upload.send(last)
+                    if part.tell():
+                        await upload.send(part)
                     await upload.complete()
                     upload = None
                     if size <= COPY_LIMIT:
@@ -314,6 +315,22 @@ class S3Storage:
         return StorageUnavailable(f"the service answered {status} {code}".strip())
 
 
+def _head(part: io.BytesIO) -> bytes:
+    with part.getbuffer() as view:
+        return view[:HEAD_BYTES].tobytes()
+
+
+async def _hash(digest: hashlib._Hash, part: io.BytesIO) -> None:
+    """Hash the part in a worker thread (sha256 releases the GIL): the loop is not held up."""
+    with part.getbuffer() as view:
+        await anyio.to_thread.run_sync(digest.update, view)
+
+
+def _rewound(part: io.BytesIO) -> io.BytesIO:
+    part.seek(0)
+    return part
+
+
 @dataclass
 class _Multipart:
     """One multipart upload in flight: its parts so far, completed or aborted exactly once."""
@@ -331,16 +348,16 @@ class _Multipart:
         )
         return cls(s3, bucket, name, created["UploadId"], [])
 
-    async def send(self, data: bytes) -> None:
+    async def send(self, data: io.BytesIO) -> None:
         number = len(self.parts) + 1
         sent = await self.s3.upload_part(
             Bucket=self.bucket,
             Key=self.name,
             UploadId=self.upload_id,
             PartNumber=number,
-            # A file object over the bytes (BytesIO shares them, no copy): aiohttp sends a raw
-            # body this large in one piece, holding up the event loop.
-            Body=io.BytesIO(data),
+            # A file object, read in pieces (aiohttp would send raw bytes this large in one
+            # piece, holding up the event loop).
+            Body=_rewound(data),
         )
         self.parts.append({"PartNumber": number, "ETag": sent["ETag"]})
 
