@@ -153,8 +153,10 @@ async def _follow(cluster: Cluster, ids: list[str]) -> tuple[list[list[Event]], 
                 for task in [*streams, watcher]:
                     task.cancel()
                 await asyncio.gather(*streams, watcher, return_exceptions=True)
-            # The last events can reach their streams before the watcher's next read: one more
-            # read, begun after every stream ended, sees the commits behind them.
+        # The last events can reach their streams before the watcher's next read: one more
+        # read, begun after every stream ended, sees the commits behind them (on a connection
+        # of its own: the watcher may have been cancelled in the middle of a query).
+        async with engine.connect() as connection:
             await _read_versions(connection, ids, commits)
     finally:
         await engine.dispose()
