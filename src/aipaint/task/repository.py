@@ -30,14 +30,15 @@ async def add_new(session: AsyncSession, tasks: Sequence[Task]) -> None:
     for task in tasks:
         row = {}
         for attribute in Task.__mapper__.column_attrs:
+            column = attribute.columns[0]
             value = getattr(task, attribute.key)
-            default = attribute.columns[0].default
-            if value is None and isinstance(default, ColumnDefault):
+            if value is None and isinstance(column.default, ColumnDefault):
+                default = column.default
                 value = default.arg(None) if default.is_callable else default.arg
                 setattr(task, attribute.key, value)
-            row[attribute.key] = value
+            row[column.name] = value
         rows.append(row)
-    await session.execute(insert(Task), rows)
+    await session.execute(insert(Task.metadata.tables[Task.__tablename__]), rows)
 
 
 async def get(session: AsyncSession, task_id: str) -> Task | None:
