@@ -45,6 +45,17 @@ async def get(session: AsyncSession, task_id: str) -> Task | None:
     return await session.get(Task, task_id, populate_existing=True, options=_WITH_OUTPUTS)
 
 
+async def get_many(session: AsyncSession, task_ids: Sequence[str]) -> dict[str, Task]:
+    """Tasks by id, each with its outputs, in one statement."""
+    result = await session.execute(
+        select(Task)
+        .where(Task.id.in_(task_ids))
+        .options(*_WITH_OUTPUTS)
+        .execution_options(populate_existing=True)
+    )
+    return {task.id: task for task in result.unique().scalars()}
+
+
 async def get_for_update(session: AsyncSession, task_id: str) -> Task | None:
     """The task, locked for the rest of the transaction, as it is after every earlier commit."""
     return (await get_many_for_update(session, [task_id])).get(task_id)
