@@ -23,7 +23,7 @@ from aipaint.storage import (
     Storage,
     StorageUnreachable,
 )
-from aipaint.storage.s3 import PART_BYTES
+from aipaint.storage.s3 import PART_BUFFERS, PART_BYTES, PartBuffers
 from tests.s3 import CREDENTIALS, S3Server, s3_server
 
 pytestmark = pytest.mark.anyio
@@ -195,3 +195,34 @@ class TestUnusable:
         with pytest.raises(StorageUnreachable, match=f"{nowhere} is unreachable"):
             await store.stat("k")
         await store.aclose()
+
+
+class TestPartBuffers:
+    async def test_uploads_share_a_bounded_set_of_buffers(self) -> None:
+        buffers = PartBuffers(2)
+        most = 0
+
+        async def part() -> None:
+            nonlocal most
+            async with buffers.lease() as buffer:
+                assert len(buffer) == PART_BYTES
+                most = max(most, buffers.allocated)
+                await asyncio.sleep(0.01)
+
+        await asyncio.gather(*(part() for _ in range(6)))
+        assert most == 2
+        assert buffers.allocated == 0  # none kept once none is in use
+
+    async def test_more_puts_than_buffers_each_arrive_whole(
+        self, server: S3Server, bucket: str, storage: S3Storage
+    ) -> None:
+        data = [payload(PART_BYTES + 777, seed) for seed in range(PART_BUFFERS + 2)]
+        stored = await asyncio.gather(
+            *(
+                storage.put(f"many/{n}.bin", feed(d), content_type="application/octet-stream")
+                for n, d in enumerate(data)
+            )
+        )
+        assert [s.sha256 for s in stored] == [hashlib.sha256(d).hexdigest() for d in data]
+        assert storage._buffers.allocated == 0
+        assert server.open_uploads(bucket) == []

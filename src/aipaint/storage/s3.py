@@ -1,9 +1,11 @@
 """Objects in an S3-compatible bucket (AWS S3, Tencent COS, Alibaba OSS, Cloudflare R2, MinIO).
 
 `put` streams: the bytes are gathered into parts of PART_BYTES and each part is uploaded as soon
-as it is full (a multipart upload), so memory holds one part per object in flight, never the
-object. An object smaller than one part goes up in a single PUT. SHA-256 and size are computed on
-the way. A put that fails or is cancelled aborts its multipart upload, so no parts are left
+as it is full (a multipart upload), never the whole object in memory. Parts are gathered in place
+in buffers the process allocates once and reuses, at most PART_BUFFERS of them however many
+objects are in flight: memory stays at a few parts, and no buffer grows or is copied on the way.
+An object smaller than one part goes up in a single PUT. SHA-256 and size are computed on the
+way. A put that fails or is cancelled aborts its multipart upload, so no parts are left
 behind (billed, invisible) and a retry starts clean.
 
 Objects carry their content type and `x-amz-meta-sha256`. A multipart upload learns its sha256
@@ -21,7 +23,7 @@ import hashlib
 import io
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import IO, TYPE_CHECKING, Any, Final, Literal, cast
 from urllib.parse import quote
 
 import anyio
@@ -54,13 +56,14 @@ from aipaint.storage.base import (
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
 
-__all__ = ["PART_BYTES", "S3Options", "S3Storage"]
+__all__ = ["PART_BUFFERS", "PART_BYTES", "PartBuffers", "S3Options", "S3Storage"]
 
 log = structlog.get_logger(__name__)
 
-# S3's smallest part (but the last) is 5 MiB. One part per object in flight is what archival
-# holds in memory: 8 outputs archived at once keep 40 MiB, within the 64 MB budget.
+# S3's smallest part (but the last) is 5 MiB.
 PART_BYTES: Final = 5 * 1024 * 1024
+# Part buffers a process holds at most, whatever the number of outputs archived at once: 20 MiB.
+PART_BUFFERS: Final = 4
 SHA256_KEY: Final = "sha256"  # sent as x-amz-meta-sha256
 # A server-side copy refreshes the metadata of objects up to this size (S3's CopyObject limit).
 COPY_LIMIT: Final = 5 * 1024**3
@@ -101,6 +104,7 @@ class S3Storage:
         self._client: S3Client | None = None
         self._client_context: Any = None
         self._lock = anyio.Lock()
+        self._buffers = PartBuffers(PART_BUFFERS)
         # botocore's description of S3 (megabytes of JSON) is read now, at start-up, and not
         # on the first archival: the session caches it for the client made later.
         self._session = get_session()
@@ -164,41 +168,43 @@ class S3Storage:
         s3 = await self._s3()
         digest = hashlib.sha256()
         size = 0
-        # The part is gathered in a BytesIO and sent as it is: no copy of it is ever made.
-        part = io.BytesIO()
+        kind = content_type
+        source = _Source(chunks)
         upload: _Multipart | None = None
         # Only the service's errors are translated: the source's own (a download breaking off)
         # reach the caller as they are.
         translated = self._translated
         try:
-            async for chunk in chunks:
-                size += len(chunk)
-                part.write(chunk)
-                if part.tell() >= PART_BYTES:
+            while True:
+                # A part buffer is held while one part is gathered and sent, then handed to
+                # the next upload waiting for one.
+                async with self._buffers.lease() as buffer:
+                    filled = await source.fill(buffer)
+                    part = memoryview(buffer)[:filled]
+                    size += filled
+                    await _hash(digest, part)
                     if upload is None:
-                        kind = recorded_type(key, _head(part), content_type)
+                        kind = recorded_type(key, part[:HEAD_BYTES].tobytes(), content_type)
+                        if source.ended:  # smaller than one part: a single PUT
+                            with translated():
+                                await s3.put_object(
+                                    Bucket=self.bucket,
+                                    Key=name,
+                                    Body=_body(part),
+                                    ContentType=kind,
+                                    Metadata={SHA256_KEY: digest.hexdigest()},
+                                )
+                            break
                         with translated():
                             upload = await _Multipart.start(s3, self.bucket, name, kind)
-                    await _hash(digest, part)
-                    with translated():
-                        await upload.send(part)
-                    part = io.BytesIO()
-            await _hash(digest, part)
+                    if filled:
+                        with translated():
+                            await upload.send(part)
+                if source.ended:
+                    break
             sha256 = digest.hexdigest()
-            if upload is None:
-                kind = recorded_type(key, _head(part), content_type)
+            if upload is not None:
                 with translated():
-                    await s3.put_object(
-                        Bucket=self.bucket,
-                        Key=name,
-                        Body=_rewound(part),
-                        ContentType=kind,
-                        Metadata={SHA256_KEY: sha256},
-                    )
-            else:
-                with translated():
-                    if part.tell():
-                        await upload.send(part)
                     await upload.complete()
                     upload = None
                     if size <= COPY_LIMIT:
@@ -315,20 +321,102 @@ class S3Storage:
         return StorageUnavailable(f"the service answered {status} {code}".strip())
 
 
-def _head(part: io.BytesIO) -> bytes:
-    with part.getbuffer() as view:
-        return view[:HEAD_BYTES].tobytes()
-
-
-async def _hash(digest: hashlib._Hash, part: io.BytesIO) -> None:
+async def _hash(digest: hashlib._Hash, part: memoryview) -> None:
     """Hash the part in a worker thread (sha256 releases the GIL): the loop is not held up."""
-    with part.getbuffer() as view:
-        await anyio.to_thread.run_sync(digest.update, view)
+    await anyio.to_thread.run_sync(digest.update, part)
 
 
-def _rewound(part: io.BytesIO) -> io.BytesIO:
-    part.seek(0)
-    return part
+class PartBuffers:
+    """The part buffers of one process: at most `limit` of PART_BYTES each, filled in place and
+    reused from part to part and from upload to upload, so archival's memory is `limit` parts
+    however many outputs are archived at once. An upload waits for a buffer (in turn, first
+    come first served) before gathering its next part; buffers are dropped once none is in use,
+    so an idle process keeps none."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._slots = anyio.Semaphore(limit)
+        self._idle: list[bytearray] = []
+        self._leased = 0
+
+    @property
+    def allocated(self) -> int:
+        return self._leased + len(self._idle)
+
+    @contextlib.asynccontextmanager
+    async def lease(self) -> AsyncIterator[bytearray]:
+        async with self._slots:
+            buffer = self._idle.pop() if self._idle else bytearray(PART_BYTES)
+            self._leased += 1
+            try:
+                yield buffer
+            finally:
+                self._leased -= 1
+                if self._leased or self._slots.statistics().tasks_waiting:
+                    self._idle.append(buffer)
+                else:
+                    self._idle.clear()
+
+
+class _Source:
+    """An object's chunks, poured into part buffers: a chunk that overflows one part begins the
+    next."""
+
+    def __init__(self, chunks: AsyncIterable[bytes]) -> None:
+        self._chunks = aiter(chunks)
+        self._rest = memoryview(b"")
+        self.ended = False
+
+    async def fill(self, buffer: bytearray) -> int:
+        """Fill `buffer` from the start; the bytes filled. Short only once the chunks end."""
+        filled = 0
+        while filled < len(buffer):
+            if not self._rest:
+                try:
+                    self._rest = memoryview(await anext(self._chunks))
+                except StopAsyncIteration:
+                    self.ended = True
+                    break
+            piece = self._rest[: len(buffer) - filled]
+            buffer[filled : filled + len(piece)] = piece
+            filled += len(piece)
+            self._rest = self._rest[len(piece) :]
+        return filled
+
+
+def _body(part: memoryview) -> IO[bytes]:
+    return cast("IO[bytes]", _PartReader(part))  # a RawIOBase is a binary IO
+
+
+class _PartReader(io.RawIOBase):
+    """A part as a seekable file without copying it: botocore reads it to sign it (over plain
+    HTTP) and aiohttp to send it, each in bounded pieces (a memoryview or bytes body this large
+    would be sent in one piece, the whole part copied into the socket's buffer)."""
+
+    def __init__(self, part: memoryview) -> None:
+        super().__init__()
+        self._part = part
+        self._at = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._at
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._at, io.SEEK_END: len(self._part)}[whence]
+        self._at = min(max(base + offset, 0), len(self._part))
+        return self._at
+
+    def read(self, size: int | None = -1) -> bytes:
+        end = len(self._part) if size is None or size < 0 else self._at + size
+        piece = self._part[self._at : end].tobytes()
+        self._at += len(piece)
+        return piece
 
 
 @dataclass
@@ -348,16 +436,14 @@ class _Multipart:
         )
         return cls(s3, bucket, name, created["UploadId"], [])
 
-    async def send(self, data: io.BytesIO) -> None:
+    async def send(self, part: memoryview) -> None:
         number = len(self.parts) + 1
         sent = await self.s3.upload_part(
             Bucket=self.bucket,
             Key=self.name,
             UploadId=self.upload_id,
             PartNumber=number,
-            # A file object, read in pieces (aiohttp would send raw bytes this large in one
-            # piece, holding up the event loop).
-            Body=_rewound(data),
+            Body=_body(part),
         )
         self.parts.append({"PartNumber": number, "ETag": sent["ETag"]})
 
