@@ -78,13 +78,7 @@ async def get_many_for_update(session: AsyncSession, task_ids: Sequence[str]) ->
         await session.execute(
             select(Task.id).where(Task.id.in_(ids)).order_by(Task.id).with_for_update()
         )
-    result = await session.execute(
-        select(Task)
-        .where(Task.id.in_(ids))
-        .options(*_WITH_OUTPUTS)
-        .execution_options(populate_existing=True)
-    )
-    return {task.id: task for task in result.unique().scalars()}
+    return await get_many(session, ids)
 
 
 async def by_idempotency_key(session: AsyncSession, user_id: str, key: str) -> Task | None:
