@@ -29,7 +29,7 @@ PARAMS = {"text": "bench", "voiceId": "genshin_vindi2", "voiceLanguage": "zh", "
 TASKS, SMOKE_TASKS = 1000, 20
 SPEED = 20.0  # the simulator's: a task of 2–9 s at RunningHub's pace takes 0.1–0.45 s
 CREATORS = 8  # threads creating the tasks
-ARRIVAL_LIMIT_S = 120.0
+ARRIVAL_LIMIT_S = 300.0
 NOTE = (
     "One `aipaint serve` (the embedded default: SQLite, the worker in-process) with "
     "`AIPAINT_PUBLIC_URL` set (RunningHub's webhooks on), a budget of 200 queries/s and no "
