@@ -190,10 +190,16 @@ export class TaskCard {
 // demand.
 function deliveries(task) {
   const body = h("div", { class: "delivery-list" });
+  let timer = null;
   const load = async () => {
+    clearTimeout(timer);
     try {
       const answer = await api.deliveries(task.id);
       clear(body, answer.deliveries.length ? answer.deliveries.map((d) => delivery(task, d, load)) : h("p", { class: "muted" }, t("webhooks.none")));
+      // While one is still being sent, look again: its attempts come in as they are made.
+      if (answer.deliveries.some((d) => d.status === "pending") && box.open && box.isConnected) {
+        timer = setTimeout(load, 1000);
+      }
     } catch (error) {
       clear(body, h("p", { class: "muted" }, error.message));
     }
