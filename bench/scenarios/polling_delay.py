@@ -19,6 +19,9 @@ from bench.server import Cluster, Simulator, running_cluster, running_simulator
 MODEL = "kling-lip-sync/tts"  # a text model: its output lives in the row, nothing to download
 PARAMS = {"text": "bench", "voiceId": "genshin_vindi2", "voiceLanguage": "zh", "voiceSpeed": 1}
 BUDGETS = (5.0, 20.0)  # AIPAINT_UPSTREAM_QPS: the default, and the budget of shared_budget
+# The target holds where the budget allows it: at 5 q/s, 10 tasks and their submits (~1.7/s)
+# leave each task a poll every ~3 s, so a task's end is seen up to ~3 s later at worst.
+TARGET_BUDGET = 20.0
 WATCH_S = 0.2  # how often the driver looks at the tasks it keeps in flight
 FINISH_LIMIT_S = 60.0  # after the phase, for the last tasks to finish
 
@@ -50,7 +53,9 @@ NOTE = (
     "5 queries/s and 0.5 s at 20, so a task's end is seen up to one interval later. The "
     "submits come out of the same budget (a task of ~6 s makes 10 in flight submit ~1.7 a "
     "second), which the polls' share does not count. "
-    "`queries per task`: the simulator's `/openapi/v2/query` calls over the phase / the tasks."
+    "`queries per task`: the simulator's `/openapi/v2/query` calls over the phase / the tasks. "
+    f"The p99 target (1.5 s) is set at {TARGET_BUDGET:g} q/s: at {BUDGETS[0]:g} q/s the polls "
+    "that the submits leave come round every ~3 s per task, the bound of any fair polling."
 )
 
 
@@ -75,7 +80,10 @@ def polling_delay(ctx: Context) -> list[Figure]:
             Figure(f"{label}: tasks timed", len(delays), "tasks"),
             Figure(f"{label}: completion delay p50", percentile(delays, 50), "s"),
             Figure(
-                f"{label}: completion delay p99", percentile(delays, 99), "s", Target("<=", 1.5)
+                f"{label}: completion delay p99",
+                percentile(delays, 99),
+                "s",
+                Target("<=", 1.5) if budget == TARGET_BUDGET else None,
             ),
             Figure(f"{label}: completion delay max", max(delays), "s"),
             Figure(f"{label}: queries per task", queries / len(delays), "queries"),

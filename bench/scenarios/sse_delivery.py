@@ -64,6 +64,8 @@ class Commits:
 
     seen: dict[tuple[str, int], float] = field(default_factory=dict)
     gaps: list[float] = field(default_factory=list)  # between the starts of two reads
+    known: dict[str, int] = field(default_factory=dict)  # the newest version read per task
+    previous: float | None = None  # when the last read began
 
 
 @scenario("sse_delivery", "SSE delivery across processes", note=NOTE)
@@ -151,31 +153,39 @@ async def _follow(cluster: Cluster, ids: list[str]) -> tuple[list[list[Event]], 
                 for task in [*streams, watcher]:
                     task.cancel()
                 await asyncio.gather(*streams, watcher, return_exceptions=True)
+        # The last events can reach their streams before the watcher's next read: one more
+        # read, begun after every stream ended, sees the commits behind them (on a connection
+        # of its own: the watcher may have been cancelled in the middle of a query).
+        async with engine.connect() as connection:
+            await _read_versions(connection, ids, commits)
     finally:
         await engine.dispose()
     return events, commits
 
 
 async def _watch(connection: AsyncConnection, ids: Sequence[str], commits: Commits) -> None:
-    """Read the tasks' versions over and over; note when each new one was first seen."""
+    """Read the tasks' versions over and over."""
+    while True:
+        await _read_versions(connection, ids, commits)
+        await asyncio.sleep(COMMITS_EVERY_S)
+
+
+async def _read_versions(connection: AsyncConnection, ids: Sequence[str], commits: Commits) -> None:
+    """Read the tasks' versions once; note when each new one was first seen."""
     query = text("SELECT id, version FROM tasks WHERE id IN :ids").bindparams(
         bindparam("ids", expanding=True)
     )
-    known: dict[str, int] = {}
-    previous: float | None = None
-    while True:
-        started = time.time()
-        rows = (await connection.execute(query, {"ids": list(ids)})).all()
-        for task_id, version in rows:
-            if previous is not None:
-                # Committed after the previous read began (it did not see it), and before now.
-                for seen in range(known.get(task_id, 0) + 1, version + 1):
-                    commits.seen[task_id, seen] = previous
-            known[task_id] = max(version, known.get(task_id, 0))
-        if previous is not None:
-            commits.gaps.append(started - previous)
-        previous = started
-        await asyncio.sleep(COMMITS_EVERY_S)
+    started = time.time()
+    rows = (await connection.execute(query, {"ids": list(ids)})).all()
+    for task_id, version in rows:
+        if commits.previous is not None:
+            # Committed after the previous read began (it did not see it), and before now.
+            for seen in range(commits.known.get(task_id, 0) + 1, version + 1):
+                commits.seen[task_id, seen] = commits.previous
+        commits.known[task_id] = max(version, commits.known.get(task_id, 0))
+    if commits.previous is not None:
+        commits.gaps.append(started - commits.previous)
+    commits.previous = started
 
 
 async def _stream(client: httpx.AsyncClient, task_id: str, opened: asyncio.Event) -> list[Event]:

@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from aipaint.config import Settings
 
@@ -53,7 +55,19 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=10, max_overflow=10)
+    event.listen(engine.sync_engine, "checkout", _drop_if_closed)
+    return engine
+
+
+def _drop_if_closed(_dbapi: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+    """Hand out no pooled connection the server has closed (a restart, an idle timeout): the
+    pool then opens a fresh one. asyncpg notices a closed socket as soon as the server closes
+    it, so this costs no round trip, unlike SQLAlchemy's `pool_pre_ping`, which queries the
+    server on every checkout (a third of a small write's time)."""
+    connection = record.driver_connection
+    if connection is None or connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def _sqlite_pragmas(connection: Any, record: Any) -> None:
@@ -92,9 +106,25 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
 
 @asynccontextmanager
 async def reading(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session for reads only: it takes no write lock and commits nothing."""
+    """A session for reads only: it takes no write lock and commits nothing.
+
+    On PostgreSQL it runs outside a transaction: each statement still sees what was committed
+    when it began, as under READ COMMITTED inside one, and a one-statement read costs one round
+    trip instead of three (BEGIN, the query, ROLLBACK)."""
+    bind = sessions.kw.get("bind")
+    if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
+        autocommit = _AUTOCOMMIT.get(bind.sync_engine)
+        if autocommit is None:
+            autocommit = bind.execution_options(isolation_level="AUTOCOMMIT")
+            _AUTOCOMMIT[bind.sync_engine] = autocommit
+        async with sessions(bind=autocommit) as session:
+            yield session
+        return
     async with sessions() as session:
         yield session
+
+
+_AUTOCOMMIT: weakref.WeakKeyDictionary[Engine, AsyncEngine] = weakref.WeakKeyDictionary()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from aipaint.models.base import utc_now
 from aipaint.worker.queue import EVERY, Job
-from aipaint.worker.redis_queue import RedisJobQueue
+from aipaint.worker.redis_queue import WAKE_WINDOW_S, RedisJobQueue
 from tests.stacks import RedisServer, redis_server
 
 pytestmark = pytest.mark.anyio
@@ -73,6 +73,23 @@ async def test_wake_ups_are_never_merged_into_a_run_under_way(redis: Redis) -> N
     await runs.until(2)
     await queue.stop()
     assert runs.runs == [("dispatch", EVERY)] * 2
+
+
+async def test_a_burst_of_wake_ups_costs_one_enqueue_per_window_and_none_is_lost(
+    redis: Redis,
+) -> None:
+    runs = Runs()
+    queue = RedisJobQueue(redis, name="t6")
+    before = (await redis.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0)
+    for _ in range(50):  # a burst of submits, each waking the dispatcher
+        await queue.enqueue("dispatch", EVERY)
+    await asyncio.sleep(WAKE_WINDOW_S * 3)
+    after = (await redis.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0)
+    assert after - before == 2  # the first at once, the rest as one at the window's end
+    queue.start({"dispatch": runs.job("dispatch")})
+    await runs.until(2)
+    await queue.stop()
+    await queue.close()
 
 
 async def test_urgent_jobs_pass_a_backlog_of_routine_ones(redis: Redis) -> None:

@@ -29,14 +29,18 @@ class TaskEvents:
         self._channel = channel
         self._listener: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
+        self._unsent: list[str] = []
 
     def publish(self, task_id: str) -> None:
         if self._redis is None:
             self._wake(task_id)
             return
-        send = asyncio.get_running_loop().create_task(self._send(task_id))
-        self._sends.add(send)
-        send.add_done_callback(self._sends.discard)
+        # Changes published together (a group commit's tasks) go out in one round trip.
+        self._unsent.append(task_id)
+        if len(self._unsent) == 1:
+            send = asyncio.get_running_loop().create_task(self._send())
+            self._sends.add(send)
+            send.add_done_callback(self._sends.discard)
 
     @contextlib.contextmanager
     def subscribe(self, task_id: str) -> Iterator[asyncio.Event]:
@@ -64,12 +68,17 @@ class TaskEvents:
         for waiter in self._waiters.get(task_id, ()):
             waiter.set()
 
-    async def _send(self, task_id: str) -> None:
+    async def _send(self) -> None:
         assert self._redis is not None
+        task_ids, self._unsent = self._unsent, []
         try:
-            await self._redis.publish(self._channel, task_id)
+            async with self._redis.pipeline(transaction=False) as pipeline:
+                for task_id in task_ids:
+                    pipeline.publish(self._channel, task_id)
+                await pipeline.execute()
         except RedisError:
-            self._wake(task_id)  # at least this process's streams hear of it now
+            for task_id in task_ids:
+                self._wake(task_id)  # at least this process's streams hear of it now
 
     async def _listen(self, redis: Redis) -> None:
         while True:

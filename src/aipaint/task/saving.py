@@ -228,6 +228,5 @@ class TaskInserter(_GroupCommit[Task, Task]):
         return await self._write(task)
 
     async def _apply(self, session: AsyncSession, batch: Sequence[Task]) -> list[Task]:
-        session.add_all(batch)
-        await session.flush()
+        await repository.add_new(session, batch)
         return list(batch)

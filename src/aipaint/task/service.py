@@ -28,6 +28,7 @@ from aipaint.models.base import utc_now
 from aipaint.runtime import Runtime
 from aipaint.task import repository
 from aipaint.task.jobs import DISPATCH
+from aipaint.task.reads import TaskReads
 from aipaint.task.saving import TaskInserter
 from aipaint.task.schemas import (
     OutputRead,
@@ -95,6 +96,7 @@ class TaskService:
         self.rt = runtime
         self._inserter = TaskInserter(runtime.sessions)
         self.webhooks = WebhookService(runtime)
+        self._reads = TaskReads(runtime.sessions)
 
     async def create(
         self, who: Principal, body: TaskCreate, idempotency_key: str | None
@@ -187,8 +189,7 @@ class TaskService:
         return str(uploaded["url"])
 
     async def get(self, who: Principal, task_id: str) -> Task:
-        async with reading(self.rt.sessions) as session:
-            task = await repository.get(session, task_id)
+        task = await self._reads.get(task_id)
         if task is None or not (who.is_admin or task.user_id == who.user_id):
             raise TaskNotFound(task_id)
         return task

@@ -10,7 +10,8 @@ takes no new job and lets running ones finish. Keys are chosen so that merging w
 in-process queue's does: `job|target|due time`, where a run planned for a task's next check
 (`at`) carries that time, so the sweep's re-enqueue of a task whose run is already waiting is
 dropped as a duplicate. Wake-ups (target `EVERY`) are never merged away: each gets a key of its
-own, and this process coalesces the ones it sends while one is still being sent.
+own, and this process sends at most one per job every `WAKE_WINDOW_S`: the ones asked for
+meanwhile go out as one at the window's end.
 
 SAQ schedules delayed jobs once a second; runs due within `LOCAL_TIMER_S` wait on a timer here
 instead and are enqueued when due, so short poll intervals keep their precision. A process that
@@ -42,6 +43,7 @@ from aipaint.worker.queue import EVERY, Job, seconds_until
 log = structlog.get_logger(__name__)
 
 LOCAL_TIMER_S = 2.0
+WAKE_WINDOW_S = 0.02
 HEARTBEAT_S = 10  # a job whose worker stops beating for this long is run again elsewhere
 # How often SAQ looks for such jobs. Its sweep can also take a job that a worker has only just
 # dequeued for a stuck one (a race inside SAQ): so not too often, and jobs are shielded from
@@ -95,7 +97,8 @@ class RedisJobQueue:
         self._workers: list[_QuietWorker] = []
         self._running: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()
-        self._waking: dict[str, bool] = {}  # wake-ups being sent: job -> another one asked for
+        self._waking: dict[str, bool] = {}  # wake-ups in their window: job -> another asked for
+        self._trailing: set[asyncio.Task[None]] = set()
         self._heartbeats: dict[str, asyncio.Task[None]] = {}  # job key -> its heartbeat
 
     async def enqueue(
@@ -120,15 +123,26 @@ class RedisJobQueue:
             await self._put(job, EVERY, f"{job}|{EVERY}|{uuid.uuid4().hex}", wait, urgent)
             return
         if job in self._waking:
-            self._waking[job] = True  # sent again once the one under way is in
+            self._waking[job] = True  # sent as one at the end of the window
             return
         self._waking[job] = False
         try:
+            await self._put(job, EVERY, f"{job}|{EVERY}|{uuid.uuid4().hex}", 0.0, urgent)
+        finally:
+            trailing = asyncio.create_task(self._trail(job, urgent), name="wake-up-window")
+            self._trailing.add(trailing)
+            trailing.add_done_callback(self._trailing.discard)
+
+    async def _trail(self, job: str, urgent: bool) -> None:
+        """Wake-ups asked for within WAKE_WINDOW_S of one sent go out as one at the window's
+        end: a burst of submits costs Redis one enqueue per window, not one each."""
+        try:
             while True:
-                await self._put(job, EVERY, f"{job}|{EVERY}|{uuid.uuid4().hex}", 0.0, urgent)
+                await asyncio.sleep(WAKE_WINDOW_S)
                 if not self._waking[job]:
                     return
                 self._waking[job] = False
+                await self._put(job, EVERY, f"{job}|{EVERY}|{uuid.uuid4().hex}", 0.0, urgent)
         finally:
             del self._waking[job]
 
@@ -211,6 +225,8 @@ class RedisJobQueue:
             beat.cancel()
 
     async def close(self) -> None:
+        # A wake-up still in its window goes out: another process's worker may be waiting for it.
+        await asyncio.gather(*self._trailing, return_exceptions=True)
         for lane in self._lanes.values():
             with contextlib.suppress(Exception):
                 await lane.disconnect()
