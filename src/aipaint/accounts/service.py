@@ -81,6 +81,7 @@ class Principal:
     user_id: str
     name: str
     is_admin: bool
+    webhook_url: str | None = None  # where tasks that name none are notified
 
 
 def hash_token(token: str) -> str:

@@ -113,7 +113,7 @@ class TaskService:
         spec = self.rt.catalog.get(body.model)
         params = self.rt.catalog.validate(body.model, body.params)
         params = await self._inputs(spec, params)
-        webhook_url = await self.webhooks.target(who.user_id, body.webhook_url, body.webhook_events)
+        webhook_url = await self.webhooks.target(who, body.webhook_url, body.webhook_events)
         task = Task(
             id=new_id("tsk_"),
             user_id=who.user_id,

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from aipaint.accounts.service import Principal
 from aipaint.db import reading, transaction
 from aipaint.errors import AipaintError
 from aipaint.i18n import Lang, Text
@@ -102,11 +103,11 @@ class WebhookService:
         except UnsafeUrl as unsafe:
             raise WebhookUrlRefused(field, unsafe) from None
 
-    async def target(self, user_id: str, url: str | None, events: Sequence[str]) -> str | None:
-        """Where a new task's webhooks go: its own URL, else the token's default, checked."""
+    async def target(self, who: Principal, url: str | None, events: Sequence[str]) -> str | None:
+        """Where a new task's webhooks go: its own URL, else the token's default (read with
+        the token, so a submit costs no query for it), checked."""
         if url is None:
-            async with reading(self.rt.sessions) as session:
-                url = await repository.default_url(session, user_id)
+            url = who.webhook_url
             field = "default webhook URL"
         else:
             field = "webhook_url"
@@ -129,6 +130,8 @@ class WebhookService:
             if url is not None:
                 # Naming a URL again is the user's word that it is back.
                 await repository.clear_gone(session, user_id, url)
+        # Processes remember each token's default URL with the token: tell them it changed.
+        await self.rt.revocations.move()
 
     # --- secrets --------------------------------------------------------------------------
 
