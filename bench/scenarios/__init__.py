@@ -20,6 +20,7 @@ MODULES = (
     "polling_delay",
     "sse_delivery",
     "archival",
+    "webhook_delay",
 )
 
 for _module in MODULES:
