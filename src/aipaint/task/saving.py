@@ -30,7 +30,7 @@ from aipaint.models import Task
 from aipaint.models.base import utc_now
 from aipaint.task import repository
 from aipaint.task.events import TaskEvents
-from aipaint.task.slots import SlotCounts, reported_in_flight
+from aipaint.task.slots import reported_in_flight
 from aipaint.task.state import Event, SubmitStarted, apply
 from aipaint.webhooks import outbox
 
@@ -162,7 +162,7 @@ class TaskSaver(_GroupCommit[_Save, _Saved]):
         started = SubmitStarted(owner, now + timedelta(seconds=lease_s), account)
         async with transaction(self.sessions) as session:
             row = await repository.lock_account(session, account)
-            counts = SlotCounts(*await repository.slot_counts(session, account, now))
+            counts = await repository.slot_counts(session, account, now, row.checked_at)
             free = limit - counts.used(reported_in_flight(row, now, fresh_s))
             if free <= 0:
                 return []
