@@ -281,6 +281,8 @@ def _serve(
             "AIPAINT_DATA_DIR": str(data_dir),
             "AIPAINT_DATABASE_URL": database_url,
             **storage_env(tmp),
+            # A stopping worker gives its jobs this long, well within what `Child.stop` waits.
+            "AIPAINT_DRAIN_TIMEOUT_S": "10",
             **env,
         }
         unset = ["RUNNINGHUB_API_KEY", "AIPAINT_TOKEN"]

@@ -21,6 +21,7 @@ MODULES = (
     "sse_delivery",
     "archival",
     "archival_s3",
+    "webhook_delay",
 )
 
 for _module in MODULES:

@@ -32,6 +32,7 @@ from aipaint.task.service import TaskService
 from aipaint.uploads.endpoints import UPLOADS_PATH
 from aipaint.uploads.endpoints import router as uploads_router
 from aipaint.uploads.service import largest_upload_mb
+from aipaint.webhooks.endpoints import router as webhooks_router
 
 log = structlog.get_logger(__name__)
 
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(run_times_router)
     app.include_router(uploads_router)
     app.include_router(tokens_router)
+    app.include_router(webhooks_router)
     app.include_router(files_router)
     app.include_router(hooks_router)
     app.include_router(metrics_router)

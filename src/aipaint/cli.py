@@ -13,6 +13,7 @@ from aipaint.config import get_settings
 from aipaint.logging import configure_logging
 from aipaint.simulator.cli import simulator
 from aipaint.storage.cli import storage_app
+from aipaint.webhooks.cli import webhook_app
 
 app = typer.Typer(
     name="aipaint",
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.add_typer(models_app, name="models")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(token_app, name="token")
+app.add_typer(webhook_app, name="webhook")
 app.command()(simulator)
 app.command()(run)
 app.add_typer(tasks_app, name="tasks")

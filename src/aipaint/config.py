@@ -94,6 +94,16 @@ class Settings(BaseSettings):
     auth_failure_burst: int = Field(default=20, ge=1)
     auth_failure_refill_s: float = Field(default=3.0, gt=0)
     trusted_hosts: list[str] = Field(default_factory=list)
+    # Outbound webhooks (Standard Webhooks): a 2xx within the timeout is a success; a failed
+    # attempt is retried after the next delay of the schedule (seconds, with ±10% jitter; a
+    # longer Retry-After wins); once it runs out the delivery has failed. After a rotation the
+    # previous secret keeps signing for the grace period.
+    webhook_timeout_s: float = Field(default=15.0, gt=0)
+    webhook_retry_schedule_s: list[float] = Field(
+        default_factory=lambda: [0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
+        min_length=1,
+    )
+    webhook_secret_grace_s: float = Field(default=86400.0, ge=0)
     # Demo mode: how much faster than RunningHub the built-in simulator runs.
     demo_speed: float = Field(default=20.0, gt=0)
 

@@ -14,6 +14,8 @@ from aipaint.catalog.service import Catalog
 from aipaint.config import Settings
 from aipaint.runtime import Runtime
 from aipaint.task.jobs import Lifecycle
+from aipaint.task.service import TaskService
+from aipaint.webhooks.jobs import Deliverer
 from aipaint.worker.runner import Worker
 
 log = structlog.get_logger(__name__)
@@ -40,10 +42,18 @@ def check_roles(settings: Settings, *, worker_only: bool = False) -> None:
 
 
 async def start_worker(runtime: Runtime) -> Worker:
-    """The lifecycle's jobs and chores on the runtime's queue, recovered and running."""
+    """The lifecycle's and the webhook deliverer's jobs and chores on the runtime's queue,
+    recovered and running."""
     lifecycle = Lifecycle(runtime, runtime.queue)
-    worker = Worker(runtime.queue, lifecycle.jobs, lifecycle.chores)
+    tasks = TaskService(runtime)
+    deliverer = Deliverer(runtime, lambda task: tasks.read(task).model_dump(mode="json"))
+    worker = Worker(
+        runtime.queue,
+        {**lifecycle.jobs, **deliverer.jobs},
+        [*lifecycle.chores, *deliverer.chores],
+    )
     recovered = await lifecycle.start()
+    await deliverer.sweep()
     worker.start()
     log.info(
         "worker_started",

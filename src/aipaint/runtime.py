@@ -36,6 +36,7 @@ from aipaint.storage import Storage, storage_from_settings
 from aipaint.task.events import TaskEvents
 from aipaint.task.saving import TaskSaver
 from aipaint.upstream import RunningHubClient
+from aipaint.webhooks.outbox import Outbox
 from aipaint.worker.queue import InProcessQueue, JobQueue
 from aipaint.worker.redis_queue import RedisJobQueue
 
@@ -52,6 +53,10 @@ class Runtime:
     upstream: RunningHubClient
     downloads: httpx.AsyncClient
     guard: UrlGuard
+    # Outbound webhooks: their own client (no redirects, no proxy from the environment) and
+    # guard (only AIPAINT_TRUSTED_HOSTS is exempt, not RunningHub's host).
+    webhook_http: httpx.AsyncClient
+    webhook_guard: UrlGuard
     secret: bytes
     queue: JobQueue
     saver: TaskSaver
@@ -122,9 +127,18 @@ class Runtime:
             ),
             # Files RunningHub itself hands out (upload links) are safe to pass back to it.
             guard=UrlGuard(trusted=[upstream_host, *settings.trusted_hosts]),
+            webhook_http=httpx.AsyncClient(
+                timeout=settings.webhook_timeout_s, follow_redirects=False, trust_env=False
+            ),
+            webhook_guard=UrlGuard(trusted=settings.trusted_hosts),
             secret=_secret(settings),
             queue=queue,
-            saver=TaskSaver(sessions, events, link_ttl=timedelta(seconds=settings.link_ttl_s)),
+            saver=TaskSaver(
+                sessions,
+                events,
+                link_ttl=timedelta(seconds=settings.link_ttl_s),
+                deliveries=Outbox(queue).committed,
+            ),
             revocations=revocations,
             authenticator=Authenticator(engine, revocations),
             events=events,
@@ -143,6 +157,7 @@ class Runtime:
         await self.upstream.aclose()
         await self.downloads.aclose()
         await self.storage.aclose()
+        await self.webhook_http.aclose()
         await self.engine.dispose()
         if self.simulator is not None:
             self.simulator.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,22 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
+@dataclass
+class Process:
+    """One process's view: its sessions, the file mark beside the database, its Authenticator."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    mark: FileMark
+    authenticator: Authenticator
+
+
+@pytest.fixture
+def process(engine: AsyncEngine, tmp_path: Path) -> Process:
+    mark = FileMark(tmp_path / "db.revoked")
+    return Process(engine, session_factory(engine), mark, Authenticator(engine, mark))
+
+
 def token_lookups(engine: AsyncEngine) -> list[str]:
     """The token lookups the engine runs from now on, as they happen."""
     statements: list[str] = []
@@ -64,11 +81,9 @@ async def new_token(sessions: async_sessionmaker[AsyncSession], name: str) -> tu
 
 class TestAuthenticator:
     async def test_a_known_token_costs_no_query_until_a_revoke_moves_the_mark(
-        self, engine: AsyncEngine, tmp_path: Path
+        self, process: Process, tmp_path: Path
     ) -> None:
-        sessions = session_factory(engine)
-        mark = FileMark(tmp_path / "db.revoked")
-        authenticator = Authenticator(engine, mark)
+        engine, sessions, authenticator = process.engine, process.sessions, process.authenticator
         alice_id, alice = await new_token(sessions, "alice")
         bob_id, _ = await new_token(sessions, "bob")
         queries = token_lookups(engine)
@@ -80,12 +95,8 @@ class TestAuthenticator:
         assert (await authenticator(alice)).name == "alice"
         assert len(queries) == 2
 
-    async def test_a_revoked_token_is_refused_on_the_next_call(
-        self, engine: AsyncEngine, tmp_path: Path
-    ) -> None:
-        sessions = session_factory(engine)
-        mark = FileMark(tmp_path / "db.revoked")
-        authenticator = Authenticator(engine, mark)
+    async def test_a_revoked_token_is_refused_on_the_next_call(self, process: Process) -> None:
+        sessions, mark, authenticator = process.sessions, process.mark, process.authenticator
         alice_id, alice = await new_token(sessions, "alice")
         await authenticator(alice)
         assert await revoke(sessions, mark, token_id=alice_id) == [alice_id]
@@ -93,11 +104,9 @@ class TestAuthenticator:
             await authenticator(alice)
 
     async def test_a_lookup_that_raced_a_revoke_is_not_remembered(
-        self, engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, process: Process, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        sessions = session_factory(engine)
-        mark = FileMark(tmp_path / "db.revoked")
-        authenticator = Authenticator(engine, mark)
+        sessions, mark, authenticator = process.sessions, process.mark, process.authenticator
         alice_id, alice = await new_token(sessions, "alice")
         _, bob = await new_token(sessions, "bob")
         # alice's lookup has read the old mark and found her valid, but is held before it is

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect, sync_playwright
 
+from aipaint.kit.background_server import free_port
 from tests.stacks import Server, Simulator, server, simulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +59,8 @@ if (%(token)s && !sessionStorage.getItem("signed-in")) {
 class Stack:
     server: Server
     sim: Simulator
+    # A port the server trusts as a webhook target: a test's receiver listens on it.
+    receiver_port: int = 0
 
     @property
     def url(self) -> str:
@@ -92,8 +95,13 @@ class Console:
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("studio")
-    with simulator(tmp, "--speed", SIMULATOR_SPEED) as sim, server(tmp, sim) as srv:
-        yield Stack(srv, sim)
+    port = free_port()
+    trusted = f'["127.0.0.1:{port}"]'
+    with (
+        simulator(tmp, "--speed", SIMULATOR_SPEED) as sim,
+        server(tmp, sim, AIPAINT_TRUSTED_HOSTS=trusted) as srv,
+    ):
+        yield Stack(srv, sim, port)
 
 
 @pytest.fixture(scope="package")

@@ -17,6 +17,7 @@ from aipaint.task import repository
 from aipaint.task.events import TaskEvents
 from aipaint.task.leases import SubmitLeases
 from aipaint.task.saving import TaskSaver
+from aipaint.task.slots import SlotCounts
 from aipaint.task.state import OutcomeUnknown, Submitted
 from aipaint.upstream import UpstreamStatus
 from tests.support import fresh_database
@@ -61,7 +62,7 @@ async def test_concurrent_claims_of_two_processes_never_exceed_the_limit(
     claimed = [task.id for tasks in rounds for task in tasks]
     assert len(claimed) == len(set(claimed)) == 3
     async with reading(engines[0]) as session:
-        assert await repository.slot_counts(session, ACCOUNT, utc_now()) == (0, 3, 0)
+        assert await repository.slot_counts(session, ACCOUNT, utc_now()) == SlotCounts(0, 3, 0)
 
 
 async def test_a_task_running_upstream_holds_its_slot_and_a_finished_one_frees_it(
@@ -78,6 +79,25 @@ async def test_a_task_running_upstream_holds_its_slot_and_a_finished_one_frees_i
         account = await repository.lock_account(session, ACCOUNT)
         account.running, account.queued, account.checked_at = 1, 0, utc_now()
     # RunningHub runs only the task we track: the unknown outcome holds nothing.
+    assert len(await _claim(a, "p", 2)) == 1
+
+
+async def test_a_count_read_before_an_outcome_became_unknown_leaves_it_its_slot(
+    engines: list[async_sessionmaker[AsyncSession]],
+) -> None:
+    a, _ = _savers(engines)
+    [first, second] = await _claim(a, "p", 2)
+    await a.apply(first.id, Submitted("up-1", UpstreamStatus.RUNNING))
+    # RunningHub counted the one task we track while the second submit was on its way ...
+    async with transaction(engines[0]) as session:
+        account = await repository.lock_account(session, ACCOUNT)
+        account.running, account.queued, account.checked_at = 1, 0, utc_now()
+    await asyncio.sleep(0.01)
+    await a.apply(second.id, OutcomeUnknown())  # ... and its outcome became unknown after
+    assert await _claim(a, "p", 2) == []  # it may have landed since: it holds its slot
+    async with transaction(engines[0]) as session:
+        account = await repository.lock_account(session, ACCOUNT)
+        account.checked_at = utc_now()  # counted again, still 1: it never landed
     assert len(await _claim(a, "p", 2)) == 1
 
 

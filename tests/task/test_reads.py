@@ -4,35 +4,18 @@ began before it was asked."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from aipaint.db import create_engine, migrate, session_factory, transaction
-from aipaint.models import Task, User
+from aipaint.db import transaction
+from aipaint.models import Task
 from aipaint.task.reads import TaskReads
-from tests.support import fresh_database
+from tests.task.conftest import TASK_IDS
 
 pytestmark = pytest.mark.anyio
-IDS = [f"tsk_{n:03d}" for n in range(10)]
-
-
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    with fresh_database(tmp_path) as url:
-        engine = create_engine(url)
-        await migrate(engine)
-        factory = session_factory(engine)
-        async with transaction(factory) as session:
-            session.add(User(id="usr_1", name="u", token_hash="h"))
-            await session.flush()
-            for task_id in IDS:
-                session.add(Task(id=task_id, user_id="usr_1", model="m", params={}))
-        yield factory
-        await engine.dispose()
+IDS = TASK_IDS[:10]
 
 
 def task_selects(sessions: async_sessionmaker[AsyncSession]) -> list[str]:

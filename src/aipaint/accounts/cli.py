@@ -20,6 +20,7 @@ from aipaint.accounts.service import (
 )
 from aipaint.config import get_settings
 from aipaint.db import create_engine, database_url, migrate, session_factory, transaction
+from aipaint.kit.netguard import UnsafeUrl, UrlGuard
 
 token_app = typer.Typer(help="Manage aipaint API tokens.", no_args_is_help=True)
 T = TypeVar("T")
@@ -29,11 +30,20 @@ T = TypeVar("T")
 def create(
     name: Annotated[str, typer.Option(help="Who the token is for")],
     admin: Annotated[bool, typer.Option(help="May see every user's tasks")] = False,
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(help="Where this token's tasks that name no webhook_url are notified"),
+    ] = None,
 ) -> None:
     """Create a user and print their new token, alone on the last line (shown only once)."""
+    if webhook_url is not None:
+        problem = asyncio.run(_unsafe(webhook_url))
+        if problem is not None:
+            typer.echo(f"--webhook-url refused: {problem}", err=True)
+            raise typer.Exit(2)
 
     async def work(session: AsyncSession) -> tuple[str, str]:
-        user, token = await create_user(session, name, admin=admin)
+        user, token = await create_user(session, name, admin=admin, webhook_url=webhook_url)
         return user.id, token
 
     user_id, token = _run(work)
@@ -94,6 +104,16 @@ def revoke_(
         raise typer.Exit(1)
     for revoked_id in revoked:
         typer.echo(f"revoked {revoked_id}")
+
+
+async def _unsafe(url: str) -> str | None:
+    """Why the worker may not call `url` (as `POST /v1/tasks` checks a webhook_url), or None."""
+    guard = UrlGuard(trusted=get_settings().trusted_hosts)
+    try:
+        await guard.check(url, follow_redirects=False)
+    except UnsafeUrl as unsafe:
+        return str(unsafe)
+    return None
 
 
 async def _revoke(token_id: str | None, name: str | None) -> list[str]:

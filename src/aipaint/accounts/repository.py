@@ -18,17 +18,18 @@ async def add(session: AsyncSession, user: User) -> None:
 
 async def active_by_token_hash(
     connection: AsyncConnection, token_hash: str
-) -> tuple[str, str, bool] | None:
-    """(id, name, is_admin) of the user of a token that is not revoked: one probe of the
+) -> tuple[str, str, bool, str | None] | None:
+    """(id, name, is_admin, default webhook URL) of the user of a token that is not revoked:
+    one probe of the
     token_hash unique index. Core on a bare connection, not an ORM session: it runs on every
     request, and the session's setup and teardown cost more than the query."""
     result = await connection.execute(
-        select(User.id, User.name, User.is_admin).where(
+        select(User.id, User.name, User.is_admin, User.webhook_url).where(
             User.token_hash == token_hash, User.revoked_at.is_(None)
         )
     )
     row = result.one_or_none()
-    return (row.id, row.name, row.is_admin) if row is not None else None
+    return (row.id, row.name, row.is_admin, row.webhook_url) if row is not None else None
 
 
 async def get(session: AsyncSession, user_id: str) -> User | None:

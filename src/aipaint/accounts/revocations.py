@@ -1,4 +1,5 @@
-"""How every process learns that a token was revoked, so that it may remember valid tokens.
+"""How every process learns that a token was revoked (or what it remembers of one changed, such
+as its default webhook URL), so that it may remember valid tokens.
 
 A process keeps the tokens it has checked in memory only while the *revocation mark* it read
 before checking them is unchanged. Revoking commits to the database first and moves the mark

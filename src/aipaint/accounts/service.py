@@ -81,16 +81,25 @@ class Principal:
     user_id: str
     name: str
     is_admin: bool
+    webhook_url: str | None = None  # where tasks that name none are notified
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def create_user(session: AsyncSession, name: str, *, admin: bool = False) -> tuple[User, str]:
+async def create_user(
+    session: AsyncSession, name: str, *, admin: bool = False, webhook_url: str | None = None
+) -> tuple[User, str]:
     """A new user and their token; the token is returned here and never again."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    user = User(id=new_id("usr_"), name=name, is_admin=admin, token_hash=hash_token(token))
+    user = User(
+        id=new_id("usr_"),
+        name=name,
+        is_admin=admin,
+        token_hash=hash_token(token),
+        webhook_url=webhook_url,
+    )
     await repository.add(session, user)
     return user, token
 

@@ -5,5 +5,15 @@ from aipaint.models.output import Output
 from aipaint.models.task import Task
 from aipaint.models.upload import Upload
 from aipaint.models.user import User
+from aipaint.models.webhook import WebhookAttempt, WebhookDelivery, WebhookGone
 
-__all__ = ["Output", "Task", "Upload", "UpstreamAccount", "User"]
+__all__ = [
+    "Output",
+    "Task",
+    "Upload",
+    "UpstreamAccount",
+    "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookGone",
+]

@@ -30,6 +30,8 @@ class Task(Base):
     model: Mapped[str] = mapped_column(String(200))
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    # Events asked for beyond the final ones (which are always sent): ["task.running"] or null.
+    webhook_events: Mapped[list[str] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_hash: Mapped[str | None] = mapped_column(String(64))

@@ -28,3 +28,10 @@ class User(Base):
     # Set once the token is revoked: from the next request on it lets no one in. The row stays,
     # with the tasks that name it.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where this token's tasks that name no webhook_url are notified.
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    # The Standard Webhooks signing secret (whsec_…), made on first use; after a rotation the
+    # previous one keeps signing too until `webhook_secret_previous_until`.
+    webhook_secret: Mapped[str | None] = mapped_column(String(100))
+    webhook_secret_previous: Mapped[str | None] = mapped_column(String(100))
+    webhook_secret_previous_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -15,6 +15,7 @@ from aipaint.requests import StrictJSONRoute
 from aipaint.task.schemas import RunTimes, TaskCreate, TaskList, TaskRead
 from aipaint.task.service import TaskService
 from aipaint.task.state import TaskStatus
+from aipaint.webhooks.schemas import DeliveryList, DeliveryRead
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"], route_class=StrictJSONRoute)
 run_times_router = APIRouter(prefix="/v1", tags=["tasks"])
@@ -91,6 +92,27 @@ async def run_times(
 )
 async def cancel_task(task_id: str, who: CurrentUser, service: Service) -> Response:
     return as_json(service.read(await service.cancel(who, task_id)))
+
+
+@router.get(
+    "/{task_id}/deliveries",
+    summary="The task's outbound webhook deliveries, each with its attempts",
+)
+async def list_deliveries(task_id: str, who: CurrentUser, service: Service) -> DeliveryList:
+    await service.get(who, task_id)  # 404 for a task the caller may not see
+    return DeliveryList(deliveries=await service.webhooks.deliveries(task_id))
+
+
+@router.post(
+    "/{task_id}/deliveries/{delivery_id}/retry",
+    status_code=202,
+    summary="Send a delivery again now (same webhook-id)",
+)
+async def retry_delivery(
+    task_id: str, delivery_id: str, who: CurrentUser, service: Service
+) -> DeliveryRead:
+    await service.get(who, task_id)
+    return await service.webhooks.retry(task_id, delivery_id)
 
 
 @router.get(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnDefault, and_, func, insert, not_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from aipaint.models import Output, Task, Upload, UpstreamAccount
+from aipaint.task.slots import SlotCounts
 
 ACTIVE_UPSTREAM = ("queued", "running")
 UNFINISHED = ("pending", "queued", "running")
@@ -78,13 +79,7 @@ async def get_many_for_update(session: AsyncSession, task_ids: Sequence[str]) ->
         await session.execute(
             select(Task.id).where(Task.id.in_(ids)).order_by(Task.id).with_for_update()
         )
-    result = await session.execute(
-        select(Task)
-        .where(Task.id.in_(ids))
-        .options(*_WITH_OUTPUTS)
-        .execution_options(populate_existing=True)
-    )
-    return {task.id: task for task in result.unique().scalars()}
+    return await get_many(session, ids)
 
 
 async def by_idempotency_key(session: AsyncSession, user_id: str, key: str) -> Task | None:
@@ -162,19 +157,23 @@ async def get_account(session: AsyncSession, account_id: str) -> UpstreamAccount
 
 
 async def slot_counts(
-    session: AsyncSession, account_id: str, now: datetime
-) -> tuple[int, int, int]:
-    """The key's unfinished tasks that may hold an upstream slot: (running or queued there,
-    submits in flight under a live lease, submits whose outcome is unknown)."""
+    session: AsyncSession, account_id: str, now: datetime, reported_at: datetime | None = None
+) -> SlotCounts:
+    """The key's unfinished tasks that may hold an upstream slot: running or queued there,
+    submits in flight under a live lease, submits whose outcome is unknown; and of the first
+    and the last, those RunningHub's count read at `reported_at` could have seen."""
     in_flight = and_(Task.submit_started_at.is_not(None), Task.upstream_task_id.is_(None))
     live = and_(Task.uncertain_since.is_(None), Task.submit_lease_until > now)
+    active = Task.upstream_status.in_(ACTIVE_UPSTREAM)
+    then = reported_at or datetime(1970, 1, 1, tzinfo=UTC)
     query = select(
-        func.count().filter(Task.upstream_status.in_(ACTIVE_UPSTREAM)),
+        func.count().filter(active),
         func.count().filter(in_flight, live),
         func.count().filter(in_flight, not_(live)),
+        func.count().filter(active, Task.submitted_at <= then),
+        func.count().filter(in_flight, not_(live), Task.uncertain_since <= then),
     ).where(Task.upstream_account == account_id, Task.status.in_(UNFINISHED))
-    known, live_count, unknown = (await session.execute(query)).one()
-    return int(known), int(live_count), int(unknown)
+    return SlotCounts(*(int(count) for count in (await session.execute(query)).one()))
 
 
 async def claimable(session: AsyncSession, now: datetime, limit: int) -> list[Task]:

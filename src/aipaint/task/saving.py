@@ -9,7 +9,9 @@ each of its writes is retried alone, so one bad write fails only its own caller.
 
 `TaskSaver` changes existing tasks: every write of a task by the worker, the API (cancel) or a
 webhook (a hint) goes through it and the state machine; it also claims upstream slots and renews
-submit leases, each in a transaction of its own. `TaskInserter` stores new tasks (`POST /v1/tasks`).
+submit leases, each in a transaction of its own. A change of status that the app is to be told
+of writes its outbound webhook delivery in the same transaction (`webhooks.outbox`).
+`TaskInserter` stores new tasks (`POST /v1/tasks`).
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ from aipaint.models import Task
 from aipaint.models.base import utc_now
 from aipaint.task import repository
 from aipaint.task.events import TaskEvents
-from aipaint.task.slots import SlotCounts, reported_in_flight
+from aipaint.task.slots import reported_in_flight
 from aipaint.task.state import Event, SubmitStarted, apply
+from aipaint.webhooks import outbox
 
 Change = Callable[[Task], bool | None]
+# Told the ids of webhook deliveries once the transaction that wrote them has committed.
+Committed = Callable[[Sequence[str]], None]
 MAX_BATCH = 100  # writes per transaction: bounds the time the writer lock is held
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -113,17 +118,26 @@ class _Save:
     check_at: float | None
 
 
-class TaskSaver(_GroupCommit[_Save, tuple[Task | None, bool]]):
+@dataclass(frozen=True)
+class _Saved:
+    task: Task | None
+    changed: bool
+    deliveries: list[str]
+
+
+class TaskSaver(_GroupCommit[_Save, _Saved]):
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         events: TaskEvents,
         *,
         link_ttl: timedelta = timedelta(days=1),
+        deliveries: Committed | None = None,
     ) -> None:
         super().__init__(sessions)
         self.events = events
         self.link_ttl = link_ttl
+        self.deliveries = deliveries
 
     async def apply(
         self, task_id: str, event: Event, *, check_at: float | None = None
@@ -148,17 +162,22 @@ class TaskSaver(_GroupCommit[_Save, tuple[Task | None, bool]]):
         started = SubmitStarted(owner, now + timedelta(seconds=lease_s), account)
         async with transaction(self.sessions) as session:
             row = await repository.lock_account(session, account)
-            counts = SlotCounts(*await repository.slot_counts(session, account, now))
+            counts = await repository.slot_counts(session, account, now, row.checked_at)
             free = limit - counts.used(reported_in_flight(row, now, fresh_s))
             if free <= 0:
                 return []
             tasks = await repository.claimable(session, now, free)
-            changed = [task for task in tasks if apply(task, started, now, link_ttl=self.link_ttl)]
+            changed, deliveries = [], []
             for task in tasks:
+                before = task.status
+                if apply(task, started, now, link_ttl=self.link_ttl):
+                    changed.append(task)
+                    deliveries += outbox.record(session, task, before, now)
                 # The sweep leaves a submit alone until its lease could have lapsed.
                 task.next_check_at = None if task.is_final else started.lease_until
         for task in changed:
             self.events.publish(task.id)
+        self._tell(deliveries)
         return [task for task in tasks if task.submit_owner == owner]
 
     async def renew_leases(self, owner: str, task_ids: Sequence[str], lease_s: float) -> list[str]:
@@ -172,32 +191,34 @@ class TaskSaver(_GroupCommit[_Save, tuple[Task | None, bool]]):
     ) -> Task | None:
         """Load the task (locked), let `change` edit it, commit, tell its watchers; the task as
         saved, or None when there is no such task. `check_at`: seconds until the next look."""
-        task, _ = await self._write(_Save(task_id, change, check_at))
-        return task
+        return (await self._write(_Save(task_id, change, check_at))).task
 
-    async def _apply(
-        self, session: AsyncSession, batch: Sequence[_Save]
-    ) -> list[tuple[Task | None, bool]]:
+    async def _apply(self, session: AsyncSession, batch: Sequence[_Save]) -> list[_Saved]:
         tasks = await repository.get_many_for_update(session, [save.task_id for save in batch])
         now = utc_now()
-        outcomes: list[tuple[Task | None, bool]] = []
+        outcomes: list[_Saved] = []
         for save in batch:
             task = tasks.get(save.task_id)
             if task is None:
-                outcomes.append((None, False))
+                outcomes.append(_Saved(None, False, []))
                 continue
-            was_final = task.is_final
+            was_final, before = task.is_final, task.status
             changed = bool(save.change(task))
             if not was_final and task.is_final:
                 TASKS_FINISHED.labels(task.status).inc()
             if save.check_at is not None and not task.is_final:
                 task.next_check_at = now + timedelta(seconds=save.check_at)
-            outcomes.append((task, changed))
+            outcomes.append(_Saved(task, changed, outbox.record(session, task, before, now)))
         return outcomes
 
-    def _committed(self, item: _Save, result: tuple[Task | None, bool]) -> None:
-        if result[1]:
+    def _committed(self, item: _Save, result: _Saved) -> None:
+        if result.changed:
             self.events.publish(item.task_id)
+        self._tell(result.deliveries)
+
+    def _tell(self, deliveries: list[str]) -> None:
+        if deliveries and self.deliveries is not None:
+            self.deliveries(deliveries)
 
 
 class TaskInserter(_GroupCommit[Task, Task]):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from aipaint.task.state import TaskStatus
+
+WebhookEvent = Literal["task.running", "task.succeeded", "task.failed", "task.canceled"]
 
 
 class TaskCreate(BaseModel):
@@ -18,7 +20,14 @@ class TaskCreate(BaseModel):
     )
     params: dict[str, Any] = Field(default_factory=dict)
     webhook_url: str | None = Field(
-        default=None, max_length=2000, pattern=r"^https?://[^\s\x00-\x1f]+$"
+        default=None,
+        max_length=2000,
+        description="Told when the task ends (Standard Webhooks); default: the token's default URL",
+    )
+    webhook_events: list[WebhookEvent] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Events beyond the final ones, which are always sent: task.running",
     )
 
 
@@ -51,6 +60,7 @@ class TaskRead(BaseModel):
     outputs: list[OutputRead]
     usage: dict[str, Any] | None
     webhook_url: str | None
+    webhook_events: list[str]
     created_at: datetime
     submitted_at: datetime | None
     finished_at: datetime | None

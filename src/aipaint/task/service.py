@@ -40,6 +40,8 @@ from aipaint.task.schemas import (
 )
 from aipaint.task.state import CancelRequested, TaskStatus
 from aipaint.uploads.service import UploadInvalid, upload_bytes
+from aipaint.webhooks.outbox import RUNNING
+from aipaint.webhooks.service import WebhookService
 from aipaint.worker.queue import EVERY
 
 MAX_PAGE = 100
@@ -93,6 +95,7 @@ class TaskService:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         self._inserter = TaskInserter(runtime.sessions)
+        self.webhooks = WebhookService(runtime)
         self._reads = TaskReads(runtime.sessions)
 
     async def create(
@@ -110,12 +113,15 @@ class TaskService:
         spec = self.rt.catalog.get(body.model)
         params = self.rt.catalog.validate(body.model, body.params)
         params = await self._inputs(spec, params)
+        webhook_url = await self.webhooks.target(who, body.webhook_url, body.webhook_events)
         task = Task(
             id=new_id("tsk_"),
             user_id=who.user_id,
             model=spec.id,
             params=params,
-            webhook_url=body.webhook_url,
+            webhook_url=webhook_url,
+            # The final events are always sent; only task.running is worth keeping.
+            webhook_events=[RUNNING] if RUNNING in body.webhook_events else None,
             status=TaskStatus.PENDING.value,
             idempotency_key=idempotency_key,
             request_hash=digest,
@@ -249,6 +255,7 @@ class TaskService:
             outputs=[self._output(task, output) for output in task.outputs],
             usage=task.usage,
             webhook_url=task.webhook_url,
+            webhook_events=list(task.webhook_events or ()),
             created_at=task.created_at,
             submitted_at=task.submitted_at,
             finished_at=task.finished_at,

@@ -48,7 +48,7 @@ class UpstreamSlots:
         flight fresh: it decides how many slots they hold."""
         now = utc_now()
         async with reading(self.rt.sessions) as session:
-            _, _, unknown = await repository.slot_counts(session, self.rt.account, now)
+            unknown = (await repository.slot_counts(session, self.rt.account, now)).unknown
             account = await repository.get_account(session, self.rt.account)
         if unknown == 0:
             return
@@ -69,7 +69,7 @@ class UpstreamSlots:
         now = utc_now()
         async with transaction(self.rt.sessions) as session:
             account = await repository.lock_account(session, self.rt.account)
-            known, _, _ = await repository.slot_counts(session, self.rt.account, now)
+            known = (await repository.slot_counts(session, self.rt.account, now)).known
             account.concurrent_limit = status.concurrent_limit
             account.running, account.queued = status.running or 0, status.queued or 0
             account.checked_at = now

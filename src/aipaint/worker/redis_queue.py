@@ -49,6 +49,8 @@ HEARTBEAT_S = 10  # a job whose worker stops beating for this long is run again 
 # dequeued for a stuck one (a race inside SAQ): so not too often, and jobs are shielded from
 # the cancel that follows (they are idempotent; a second run does no harm).
 SWEEP_S = 30
+# How much longer than the drain time stopping may take before it gives up on SAQ's consumers.
+STOP_MARGIN_S = 5.0
 
 
 class _Lane(RedisQueue):
@@ -202,7 +204,14 @@ class RedisJobQueue:
             for task in worker.tasks:
                 if task.get_name() != "process":
                     task.cancel()
-        await asyncio.gather(*(worker.stop() for worker in self._workers), return_exceptions=True)
+        try:
+            # Bounded: a process asked to stop must exit, whatever a consumer is stuck on.
+            async with asyncio.timeout(self._drain_s + STOP_MARGIN_S):
+                await asyncio.gather(
+                    *(worker.stop() for worker in self._workers), return_exceptions=True
+                )
+        except TimeoutError:
+            log.error("queue_stop_overran", waiting=_pending_tasks())
         for task in self._running:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
@@ -239,6 +248,16 @@ def _runner(run: Job) -> Any:
         await asyncio.shield(run(target))
 
     return job
+
+
+def _pending_tasks() -> list[str]:
+    """Where each of this process's unfinished tasks waits, to tell what held a stop up."""
+    described = []
+    for task in asyncio.all_tasks():
+        frames = task.get_stack(limit=1)
+        where = f"{frames[0].f_code.co_filename}:{frames[0].f_lineno}" if frames else "?"
+        described.append(f"{task.get_name()} at {where}")
+    return described
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

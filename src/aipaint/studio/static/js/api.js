@@ -81,6 +81,12 @@ export const api = {
     return request("GET", `/v1/tasks?${query}`);
   },
   cancel: (id) => request("POST", `/v1/tasks/${encodeURIComponent(id)}/cancel`),
+  deliveries: (id) => request("GET", `/v1/tasks/${encodeURIComponent(id)}/deliveries`),
+  retryDelivery: (id, deliveryId) =>
+    request(
+      "POST",
+      `/v1/tasks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/retry`,
+    ),
   runTimes: (model) => request("GET", `/v1/run-times?${new URLSearchParams({ model })}`),
   upload: (file, model, param) => {
     // The fields before the file: the server applies the param's size limit as the file arrives.

@@ -169,6 +169,7 @@ export class TaskCard {
       this.bar,
       task.error ? errorBox(task.error) : null,
       task.status === "succeeded" ? outputs(task) : null,
+      task.webhook_url ? deliveries(task) : null,
       actions,
     );
     if (live) ticking.add(this);
@@ -183,6 +184,64 @@ export class TaskCard {
       if (!isFinal(this.task)) alert(error.message);
     }
   }
+}
+
+// The task's webhook deliveries, read when opened: each with its attempts, and sent again on
+// demand.
+function deliveries(task) {
+  const body = h("div", { class: "delivery-list" });
+  let timer = null;
+  const load = async () => {
+    clearTimeout(timer);
+    try {
+      const answer = await api.deliveries(task.id);
+      clear(body, answer.deliveries.length ? answer.deliveries.map((d) => delivery(task, d, load)) : h("p", { class: "muted" }, t("webhooks.none")));
+      // While one is still being sent, look again: its attempts come in as they are made.
+      if (answer.deliveries.some((d) => d.status === "pending") && box.open && box.isConnected) {
+        timer = setTimeout(load, 1000);
+      }
+    } catch (error) {
+      clear(body, h("p", { class: "muted" }, error.message));
+    }
+  };
+  const box = h("details", { class: "deliveries", ontoggle: () => box.open && load() }, h("summary", {}, t("webhooks.title")), body);
+  return box;
+}
+
+function delivery(task, item, reload) {
+  const send = async () => {
+    try {
+      await api.retryDelivery(task.id, item.id);
+    } finally {
+      await reload();
+    }
+  };
+  return h(
+    "div",
+    { class: "delivery", dataset: { delivery: item.id, status: item.status } },
+    h(
+      "div",
+      { class: "delivery-head" },
+      h("code", {}, item.event),
+      h("span", { class: `badge ${item.status}` }, t(`webhooks.status.${item.status}`)),
+      h("button", { type: "button", class: "ghost", onclick: send }, t("webhooks.retry")),
+    ),
+    h(
+      "ol",
+      { class: "attempts" },
+      item.attempts.map((a) =>
+        h(
+          "li",
+          {},
+          new Date(a.at).toLocaleTimeString(),
+          " · ",
+          a.status_code === null ? t("webhooks.no_answer") : String(a.status_code),
+          ` · ${a.duration_ms} ms`,
+          a.error ? h("span", { class: "muted" }, ` · ${a.error}`) : null,
+        ),
+      ),
+    ),
+  );
 }
 
 function errorBox(error) {
