@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 import bench.scenarios  # noqa: F401  (registers every scenario)
-from bench.harness import SCENARIOS, ScenarioResult, fmt, run_scenario
+from bench.harness import SCENARIOS, Scenario, ScenarioResult, fmt, run_scenario
 from bench.report import (
     DOCS_FILE,
     RESULTS_DIR,
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         item = SCENARIOS[name]
         print(f"{name}: {1 if args.smoke else item.repeats} repeat(s)…", flush=True)
-        result = run_scenario(item, smoke=args.smoke)
+        result = _run(item, args.smoke)
         _print_result(result)
         results.append(result)
     report = Report(
@@ -84,6 +84,21 @@ def _default_output(smoke: bool, date: datetime, commit: str) -> Path:
         os.close(handle)
         return Path(name)
     return RESULTS_DIR / f"{date:%Y%m%d-%H%M%S}-{commit}.json"
+
+
+def _run(item: Scenario, smoke: bool) -> ScenarioResult:
+    """The scenario's figures. A smoke run stops at the first failure; a full run records it
+    and goes on, so that one broken scenario does not cost the others' figures."""
+    started = time.perf_counter()
+    try:
+        return run_scenario(item, smoke=smoke)
+    except Exception as error:
+        if smoke:
+            raise
+        failure = f"{type(error).__name__}: {error}"
+        print(f"  failed: {failure}", flush=True)
+        seconds = time.perf_counter() - started
+        return ScenarioResult(item.name, item.title, item.note, item.repeats, seconds, [], failure)
 
 
 def _print_result(result: ScenarioResult) -> None:

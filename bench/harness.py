@@ -119,6 +119,7 @@ class ScenarioResult:
     repeats: int
     seconds: float
     figures: list[FigureResult]
+    failure: str | None = None  # why a full run's scenario gave no figures
 
 
 def run_scenario(item: Scenario, *, smoke: bool) -> ScenarioResult:

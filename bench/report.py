@@ -29,7 +29,10 @@ class Report:
     @property
     def missed(self) -> list[str]:
         """`scenario: figure` of every figure whose target is not met."""
-        return [f"{s.name}: {f.name}" for s in self.scenarios for f in s.figures if f.met is False]
+        failed = [f"{s.name}: failed: {s.failure}" for s in self.scenarios if s.failure]
+        return failed + [
+            f"{s.name}: {f.name}" for s in self.scenarios for f in s.figures if f.met is False
+        ]
 
 
 def machine() -> dict[str, Any]:
@@ -99,6 +102,7 @@ def to_json(report: Report) -> dict[str, Any]:
                 "repeats": s.repeats,
                 "seconds": round(s.seconds, 2),
                 "figures": [_figure_json(f) for f in s.figures],
+                "failure": s.failure,
             }
             for s in report.scenarios
         },
@@ -146,6 +150,9 @@ def markdown(report: Report) -> str:
     lines += [f"| run time | {report.seconds:.0f} s |", ""]
     for s in report.scenarios:
         lines += [f"## {s.name}: {s.title}", "", s.note, "", f"Repeats: {s.repeats}.", ""]
+        if s.failure:
+            lines += [f"**Failed**, no figures: {s.failure}", ""]
+            continue
         lines += ["| figure | value | unit | target | met | spread |", "|---|--:|---|---|---|---|"]
         for f in s.figures:
             met = "" if f.met is None else "yes" if f.met else "**no**"

@@ -114,6 +114,10 @@ class Runtime:
         events.start()
         sessions = session_factory(engine)
         revocations = revocations_for(url, redis)
+        # Sends webhooks, and probes a new target's redirects: never follows one itself.
+        webhook_http = httpx.AsyncClient(
+            timeout=settings.webhook_timeout_s, follow_redirects=False, trust_env=False
+        )
         runtime = cls(
             settings=settings,
             catalog=catalog,
@@ -127,10 +131,8 @@ class Runtime:
             ),
             # Files RunningHub itself hands out (upload links) are safe to pass back to it.
             guard=UrlGuard(trusted=[upstream_host, *settings.trusted_hosts]),
-            webhook_http=httpx.AsyncClient(
-                timeout=settings.webhook_timeout_s, follow_redirects=False, trust_env=False
-            ),
-            webhook_guard=UrlGuard(trusted=settings.trusted_hosts),
+            webhook_http=webhook_http,
+            webhook_guard=UrlGuard(trusted=settings.trusted_hosts, http=webhook_http),
             secret=_secret(settings),
             queue=queue,
             saver=TaskSaver(

@@ -6,7 +6,8 @@
 `--secrets`: a file of `whsec_…` secrets, one a line, read anew for each request; a request is
 verified against each of them (the log says which). A request none of them verifies is answered
 401. `--script`: the answers to the first requests, in order, then 200: a status code,
-`sleep:S` (answer 200 after S seconds) or `redirect:URL` (302 to URL).
+`sleep:S` (answer 200 after S seconds) or `redirect:URL` (302 to URL). `--redirect URL`: every
+request, of any method, is answered 302 to URL.
 """
 
 from __future__ import annotations
@@ -27,16 +28,26 @@ def main() -> None:
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--secrets", type=Path, required=True)
     parser.add_argument("--script", default="")
+    parser.add_argument("--redirect", default="", help="answer every request: 302 to this URL")
     options = parser.parse_args()
     script = [step for step in options.script.split(",") if step]
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self._answer(200)  # health
+            if options.redirect and self.path != "/health":
+                self._answer(302, location=options.redirect)
+            else:
+                self._answer(200)  # health
+
+        def do_HEAD(self) -> None:
+            self.do_GET()
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            if options.redirect:
+                self._answer(302, location=options.redirect)
+                return
             secrets = options.secrets.read_text().split() if options.secrets.exists() else []
             headers = {name.lower(): value for name, value in self.headers.items()}
             verified = []

@@ -25,6 +25,7 @@ class Receiver(Child):
     directory: Path
     script: str = ""
     port: int = field(default_factory=free_port)
+    redirect: str = ""  # answer every request with a 302 to this URL
 
     @property
     def url(self) -> str:
@@ -45,12 +46,12 @@ class Receiver(Child):
     def start(self) -> Receiver:
         command = [sys.executable, "-m", "tests.webhooks.receiver", "--port", str(self.port)]
         command += ["--log", str(self.log), "--secrets", str(self.secrets_file)]
-        command += ["--script", self.script]
+        command += ["--script", self.script, "--redirect", self.redirect]
         self.process = subprocess.Popen(command, cwd=ROOT)
         deadline = time.monotonic() + 10
         while True:
             try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/", timeout=1).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1).status_code == 200:
                     return self
             except httpx.TransportError:
                 pass

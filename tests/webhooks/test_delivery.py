@@ -18,7 +18,7 @@ from tests.support import LTX, LTX_PARAMS
 from tests.webhooks.support import Receiver, events
 
 TEXT_TO_IMAGE = "alibaba/wan-2.7/text-to-image"
-PORTS = 16  # receivers a module may start: each is trusted by its port alone
+PORTS = 20  # receivers a module may start: each is trusted by its port alone
 HOOKS = {
     "AIPAINT_WEBHOOK_TIMEOUT_S": "2",
     "AIPAINT_WEBHOOK_RETRY_SCHEDULE_S": "[0, 0.3, 0.3, 0.3, 0.3]",
@@ -252,6 +252,22 @@ class TestTargets:
         assert http.put("/v1/webhooks/default", json={"url": url}).status_code == 422
         time.sleep(0.5)
         assert receiver.requests() == []
+
+    def test_a_url_that_redirects_to_loopback_is_refused_and_its_target_never_contacted(
+        self, stack: Stack, receivers: list[Receiver], http: httpx.Client
+    ) -> None:
+        inside = start(stack, receivers, http)
+        redirector = stack.receiver()
+        redirector.redirect = f"http://localhost:{inside.port}/hook"
+        receivers.append(redirector.start())
+        response = http.post(
+            "/v1/tasks",
+            json={"model": LTX, "params": LTX_PARAMS, "webhook_url": redirector.url},
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["details"][0]["code"] == "private_address"
+        time.sleep(0.5)
+        assert inside.requests() == []
 
     def test_the_default_url_serves_tasks_that_name_none(
         self, stack: Stack, receivers: list[Receiver]

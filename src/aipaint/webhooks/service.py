@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,8 @@ from aipaint.webhooks.outbox import SEND
 from aipaint.webhooks.schemas import AttemptRead, DeliveryRead
 
 SECRET_PREFIX = "whsec_"
+PROBE_TTL_S = 60.0
+PROBED_MAX = 10_000
 _REASONS = {
     "scheme": Text(zh="只接受 http 和 https 链接", en="only http and https URLs are accepted"),
     "private_address": Text(
@@ -93,15 +96,26 @@ def new_secret() -> str:
 class WebhookService:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
+        # URLs whose redirects were probed lately, and until when that holds: an app that
+        # names one URL for every task is probed once a minute, not on every submit.
+        self._probed: dict[str, float] = {}
 
     # --- targets --------------------------------------------------------------------------
 
     async def check_url(self, field: str, url: str) -> None:
-        """Refuse (422) a URL the worker may not call: checked again before every attempt."""
+        """Refuse (422) a URL the worker may not call, or one that redirects to such a place
+        (its redirects probed, as input URLs' are). Before every attempt the address is checked
+        again; redirects are then not followed at all."""
+        now = time.monotonic()
+        probe = self._probed.get(url, 0.0) < now
         try:
-            await self.rt.webhook_guard.check(url, follow_redirects=False)
+            await self.rt.webhook_guard.check(url, follow_redirects=probe)
         except UnsafeUrl as unsafe:
             raise WebhookUrlRefused(field, unsafe) from None
+        if probe:
+            if len(self._probed) >= PROBED_MAX:
+                self._probed.clear()
+            self._probed[url] = now + PROBE_TTL_S
 
     async def target(self, who: Principal, url: str | None, events: Sequence[str]) -> str | None:
         """Where a new task's webhooks go: its own URL, else the token's default (read with
