@@ -50,6 +50,13 @@ def _savers(engines: list[async_sessionmaker[AsyncSession]]) -> list[TaskSaver]:
     return [TaskSaver(sessions, TaskEvents()) for sessions in engines]
 
 
+async def _counted(sessions: async_sessionmaker[AsyncSession], running: int) -> None:
+    """As if RunningHub's queue status had just said `running` tasks run and none queue."""
+    async with transaction(sessions) as session:
+        account = await repository.lock_account(session, ACCOUNT)
+        account.running, account.queued, account.checked_at = running, 0, utc_now()
+
+
 async def _claim(saver: TaskSaver, owner: str, limit: int) -> list[Task]:
     return await saver.claim(ACCOUNT, limit, owner, lease_s=30, fresh_s=15)
 
@@ -75,9 +82,7 @@ async def test_a_task_running_upstream_holds_its_slot_and_a_finished_one_frees_i
     await a.apply(second.id, OutcomeUnknown())
     assert await _claim(a, "p", 2) == []  # RunningHub's count unknown: it may run
     await a.apply(first.id, Submitted("up-1", UpstreamStatus.RUNNING))
-    async with transaction(engines[0]) as session:
-        account = await repository.lock_account(session, ACCOUNT)
-        account.running, account.queued, account.checked_at = 1, 0, utc_now()
+    await _counted(engines[0], running=1)
     # RunningHub runs only the task we track: the unknown outcome holds nothing.
     assert len(await _claim(a, "p", 2)) == 1
 
@@ -89,15 +94,11 @@ async def test_a_count_read_before_an_outcome_became_unknown_leaves_it_its_slot(
     [first, second] = await _claim(a, "p", 2)
     await a.apply(first.id, Submitted("up-1", UpstreamStatus.RUNNING))
     # RunningHub counted the one task we track while the second submit was on its way ...
-    async with transaction(engines[0]) as session:
-        account = await repository.lock_account(session, ACCOUNT)
-        account.running, account.queued, account.checked_at = 1, 0, utc_now()
+    await _counted(engines[0], running=1)
     await asyncio.sleep(0.01)
     await a.apply(second.id, OutcomeUnknown())  # ... and its outcome became unknown after
     assert await _claim(a, "p", 2) == []  # it may have landed since: it holds its slot
-    async with transaction(engines[0]) as session:
-        account = await repository.lock_account(session, ACCOUNT)
-        account.checked_at = utc_now()  # counted again, still 1: it never landed
+    await _counted(engines[0], running=1)  # counted again, still 1: it never landed
     assert len(await _claim(a, "p", 2)) == 1
 
 
