@@ -74,10 +74,21 @@ class Child:
         self.process = None
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
             self.process.wait(timeout=30)  # a worker drains first
+        except subprocess.TimeoutExpired:
+            self.process.kill()  # reaped here, not left running past the test
+            self.process.wait(timeout=10)
+            pytest.fail(f"{self.process.args!r} did not stop on SIGTERM:\n{self.output()}")
+        finally:
             self.process = None
+
+    def output(self) -> str:
+        """What the process printed last, to tell why it failed."""
+        return ""
 
 
 @dataclass
@@ -126,6 +137,9 @@ class WorkerProcess(Child):
     env: dict[str, str]
     log: Path
     command: list[str] = field(default_factory=lambda: ["-m", "aipaint", "worker"])
+
+    def output(self) -> str:
+        return "\n".join(self.log.read_text().splitlines()[-60:])
 
     def start(self) -> WorkerProcess:
         started = self.log.read_text().count("worker_started") if self.log.exists() else 0

@@ -6,7 +6,10 @@ query budget and change notifications through Redis, and the tasks through one d
 from __future__ import annotations
 
 import asyncio
+import faulthandler
+import os
 import signal
+import threading
 
 import structlog
 
@@ -16,9 +19,13 @@ from aipaint.runtime import Runtime
 from aipaint.task.jobs import Lifecycle
 from aipaint.task.service import TaskService
 from aipaint.webhooks.jobs import Deliverer
+from aipaint.worker.redis_queue import STOP_MARGIN_S, pending_tasks
 from aipaint.worker.runner import Worker
 
 log = structlog.get_logger(__name__)
+
+# Closing connections once the jobs are drained takes well under this; past it, a stop is stuck.
+CLEANUP_S = 10.0
 
 
 class RoleError(ValueError):
@@ -78,7 +85,27 @@ async def run_worker(settings: Settings) -> None:
         worker = await start_worker(runtime)
         await stop.wait()
         log.info("worker_draining", drain_timeout_s=settings.drain_timeout_s)
+        _exit_if_stuck(settings.drain_timeout_s + STOP_MARGIN_S + CLEANUP_S)
         await worker.stop()
     finally:
         await runtime.stop()
     log.info("worker_stopped")
+
+
+def _exit_if_stuck(after_s: float) -> None:
+    """A process asked to stop exits within `after_s`, whatever holds it up (a stuck
+    connection, a thread the interpreter would wait for): what was still running is logged, and
+    anything it held goes back to the others through the database (leases lapse, sweeps
+    re-enqueue). A thread, so that an event loop blocked for good cannot hold it back."""
+    loop = asyncio.get_running_loop()
+    # Asked a moment before the exit, while the loop can still answer.
+    loop.call_later(after_s - 1, lambda: log.error("worker_stop_slow", waiting=pending_tasks()))
+
+    def give_up() -> None:
+        log.error("worker_stop_overran", after_s=after_s)
+        faulthandler.dump_traceback(all_threads=True)
+        os._exit(1)
+
+    timer = threading.Timer(after_s, give_up)
+    timer.daemon = True  # never what keeps the interpreter from exiting
+    timer.start()

@@ -211,7 +211,7 @@ class RedisJobQueue:
                     *(worker.stop() for worker in self._workers), return_exceptions=True
                 )
         except TimeoutError:
-            log.error("queue_stop_overran", waiting=_pending_tasks())
+            log.error("queue_stop_overran", waiting=pending_tasks())
         for task in self._running:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
@@ -250,7 +250,7 @@ def _runner(run: Job) -> Any:
     return job
 
 
-def _pending_tasks() -> list[str]:
+def pending_tasks() -> list[str]:
     """Where each of this process's unfinished tasks waits, to tell what held a stop up."""
     described = []
     for task in asyncio.all_tasks():
