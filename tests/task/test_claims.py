@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from redis import Redis as SyncRedis
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aipaint.db import create_engine, migrate, reading, session_factory, transaction
@@ -20,6 +23,7 @@ from aipaint.task.saving import TaskSaver
 from aipaint.task.slots import SlotCounts
 from aipaint.task.state import OutcomeUnknown, Submitted
 from aipaint.upstream import UpstreamStatus
+from tests.stacks import redis_server
 from tests.support import fresh_database
 
 pytestmark = pytest.mark.anyio
@@ -123,3 +127,27 @@ async def test_only_the_owner_renews_a_lease_and_a_taken_over_submit_is_not_sent
     leases_a._renewed[task.id] -= timedelta(minutes=1).total_seconds()
     assert not await leases_a.confirm(task.id)
     assert task.id not in leases_b
+
+
+async def test_a_claims_changes_are_out_on_redis_before_its_submits_begin(
+    engines: list[async_sessionmaker[AsyncSession]], tmp_path: Path
+) -> None:
+    """The submits that follow a claim can keep the worker busy for a while: its streams must
+    not wait for them to hear that the submits began."""
+    with redis_server(tmp_path) as server:
+        listener = SyncRedis.from_url(server.url).pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        listener.subscribe("aipaint:task-changed")
+        redis = Redis.from_url(server.url)
+        try:
+            saver = TaskSaver(engines[0], TaskEvents(redis))
+            claimed = await _claim(saver, "p", 3)
+            # Blocking calls from here on: nothing left for the event loop to send later.
+            told: list[str] = []
+            deadline = time.monotonic() + 2
+            while len(told) < len(claimed) and time.monotonic() < deadline:
+                if message := listener.get_message(timeout=0.1):
+                    told.append(message["data"].decode())
+            assert sorted(told) == sorted(t.id for t in claimed)
+        finally:
+            listener.close()
+            await redis.aclose()

@@ -42,6 +42,10 @@ class TaskEvents:
             self._sends.add(send)
             send.add_done_callback(self._sends.discard)
 
+    async def sent(self) -> None:
+        """Wait until every change published so far has gone out."""
+        await asyncio.gather(*self._sends, return_exceptions=True)
+
     @contextlib.contextmanager
     def subscribe(self, task_id: str) -> Iterator[asyncio.Event]:
         """An event set on each change of the task; subscribe before reading, so none is missed."""

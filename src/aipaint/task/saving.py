@@ -177,6 +177,8 @@ class TaskSaver(_GroupCommit[_Save, _Saved]):
                 task.next_check_at = None if task.is_final else started.lease_until
         for task in changed:
             self.events.publish(task.id)
+        # Out before the submits begin: a burst of them can keep this process busy for a while.
+        await self.events.sent()
         self._tell(deliveries)
         return [task for task in tasks if task.submit_owner == owner]
 
