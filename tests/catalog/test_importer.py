@@ -299,6 +299,15 @@ class TestGlossary:
 class TestTitles:
     NEW = {"zh": "快乐马 1.0 · 文本生成视频", "en": "HappyHorse 1.0 · Video from Text"}  # noqa: RUF012
 
+    def test_every_model_has_a_title_of_its_own(self) -> None:
+        titles = read_json(DATA_DIR / "titles.json")
+        assert sorted(titles) == sorted(
+            path.relative_to(MODELS_DIR).with_suffix("").as_posix()
+            for path in MODELS_DIR.rglob("*.json")
+        )
+        for model_id, title in titles.items():
+            assert committed(model_id)["title"] == title, model_id
+
     def test_changing_an_entry_retitles_only_its_model(self, refinements: Path) -> None:
         assert committed(TARGET)["title"] != self.NEW
         write_titles(refinements, lambda titles: titles.update({TARGET: self.NEW}))
@@ -361,6 +370,12 @@ class TestStaleFiles:
         trimmed = tmp_path / "registry.json"
         trimmed.write_text(dumps({**registry, "models": kept}), encoding="utf-8")
         shutil.rmtree(refinements / "overrides" / folder, ignore_errors=True)
+        write_titles(
+            refinements,
+            lambda titles: [
+                titles.pop(f"{folder}/{name}") for name in ("image-to-3d", "multi-image-to-3d")
+            ],
+        )
         out = tmp_path / "models"
         shutil.copytree(MODELS_DIR, out)
         (out / "leftover" / "empty").mkdir(parents=True)
