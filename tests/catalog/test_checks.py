@@ -197,6 +197,26 @@ CASES = [
         defect(LTX, "params.resolution.choices.720p.label.zh", "is empty"),
     ),
     Case(
+        "title-is-the-id",
+        edit(LTX, lambda doc: doc["title"].update(en=LTX)),
+        defect(LTX, "title.en", f"is the model's endpoint path {LTX!r}, not a readable title"),
+    ),
+    Case(
+        "title-is-the-last-path-segment-in-capitals",
+        edit(LTX, lambda doc: doc["title"].update(zh="Text-To-Video ")),
+        defect(LTX, "title.zh", "is the model's endpoint path 'Text-To-Video ', not a readable"),
+    ),
+    Case(
+        "title-is-the-path-joined-by-dashes",
+        edit(LTX, lambda doc: doc["title"].update(en="ltx-2.3-text-to-video")),
+        defect(LTX, "title.en", "is the model's endpoint path 'ltx-2.3-text-to-video'"),
+    ),
+    Case(
+        "title-is-a-single-segment-id",
+        edit("kling-elements", lambda doc: doc["title"].update(zh="KLING-ELEMENTS")),
+        defect("kling-elements", "title.zh", "is the model's endpoint path 'KLING-ELEMENTS'"),
+    ),
+    Case(
         "chinese-in-english-label",
         edit(LTX, lambda doc: param(doc, "duration")["label"].update(en="时长")),
         defect(LTX, "params.duration.label.en", "is not English: '时长'"),

@@ -323,6 +323,27 @@ class TestTitles:
         assert changed[0].title.model_dump() == self.NEW
         assert {**dump_spec(changed[0]), "title": committed(TARGET)["title"]} == committed(TARGET)
 
+    def test_without_an_entry_the_registry_name_is_the_title_and_the_check_refuses_it(
+        self, refinements: Path, tmp_path: Path
+    ) -> None:
+        write_titles(refinements, lambda titles: titles.pop(TARGET))
+        out = tmp_path / "models"
+        shutil.copytree(MODELS_DIR, out)
+
+        result = run_import("--refinements", refinements, "--dir", out)
+
+        assert result.exit_code == 0, result.output
+        assert changed_lines(result) == {TARGET_FILE}
+        slug = "happyhorse-1.0/text-to-video"  # the registry's name_cn and name_en
+        assert read_json(out / TARGET_FILE)["title"] == {"zh": slug, "en": slug}
+        check = runner.invoke(app, ["catalog", "check", "--dir", str(out)])
+        assert check.exit_code == 1
+        assert check.stderr.splitlines() == [
+            f"{TARGET_FILE}: title.{lang}: is the model's endpoint path {slug!r}, not a readable"
+            " title (add one to titles.json)"
+            for lang in ("zh", "en")
+        ] + [f"2 defect(s) in {out}"]
+
     @pytest.mark.parametrize(
         ("change", "message"),
         [
