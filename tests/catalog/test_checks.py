@@ -7,6 +7,7 @@ Each case copies the shipped catalog, breaks one thing in it, and expects both t
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 
 from aipaint.app import create_app
 from aipaint.catalog.errors import CatalogInvalid
+from aipaint.catalog.loader import load_specs
 from aipaint.catalog.paths import MODELS_DIR, dumps, read_json
 from aipaint.catalog.service import Catalog
 from aipaint.cli import app
@@ -193,6 +195,26 @@ CASES = [
         "empty-choice-label-zh",
         edit(LTX, lambda doc: _choice_label(doc, "720p").update(zh="")),
         defect(LTX, "params.resolution.choices.720p.label.zh", "is empty"),
+    ),
+    Case(
+        "title-is-the-id",
+        edit(LTX, lambda doc: doc["title"].update(en=LTX)),
+        defect(LTX, "title.en", f"is the model's endpoint path {LTX!r}, not a readable title"),
+    ),
+    Case(
+        "title-is-the-last-path-segment-in-capitals",
+        edit(LTX, lambda doc: doc["title"].update(zh="Text-To-Video ")),
+        defect(LTX, "title.zh", "is the model's endpoint path 'Text-To-Video ', not a readable"),
+    ),
+    Case(
+        "title-is-the-path-joined-by-dashes",
+        edit(LTX, lambda doc: doc["title"].update(en="ltx-2.3-text-to-video")),
+        defect(LTX, "title.en", "is the model's endpoint path 'ltx-2.3-text-to-video'"),
+    ),
+    Case(
+        "title-is-a-single-segment-id",
+        edit("kling-elements", lambda doc: doc["title"].update(zh="KLING-ELEMENTS")),
+        defect("kling-elements", "title.zh", "is the model's endpoint path 'KLING-ELEMENTS'"),
     ),
     Case(
         "chinese-in-english-label",
@@ -384,6 +406,15 @@ class TestShippedCatalog:
         code, out, err = check("--dir", str(pristine))
         assert (code, err) == (0, "")
         assert out == f"ok: 302 models in {pristine}\n"
+
+    def test_titles_read_like_a_catalog(self) -> None:
+        """No title is a bare slug, and no two models share one, in either language."""
+        slug = re.compile(r"[a-z0-9._/\-]+")
+        specs = load_specs(MODELS_DIR)
+        for lang in ("zh", "en"):
+            titles = [getattr(spec.title, lang) for spec in specs]
+            assert [t for t in titles if slug.fullmatch(t) or " · " not in t] == [], lang
+            assert len(set(titles)) == len(titles) == 302, lang
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])

@@ -114,7 +114,7 @@ class TestList:
         for model_id, title in titles.items():
             # A long title may wrap; its first line starts the Chinese title.
             assert catalog.get(model_id).title.zh.startswith(title), model_id
-        assert titles[LTX] == catalog.get(LTX).title.zh == "LTX 2.3 文生视频"
+        assert titles[LTX] == catalog.get(LTX).title.zh == "LTX 2.3 · 文生视频"
         chinese = [t for t in titles.values() if any("\u4e00" <= ch <= "\u9fff" for ch in t)]
         assert len(chinese) > 100
 
@@ -160,7 +160,7 @@ class TestShow:
     def test_chinese_labels(self, catalog: Catalog) -> None:
         result = aipaint("models", "show", LTX, "--lang", "zh")
         assert result.exit_code == 0, result.output
-        assert result.stdout.splitlines()[0] == f"{LTX}  LTX 2.3 文生视频"
+        assert result.stdout.splitlines()[0] == f"{LTX}  LTX 2.3 · 文生视频"
         labels = {row[0]: row[3] for row in rows(result.stdout)}
         assert labels == {p.name: p.label.zh for p in catalog.get(LTX).params}
         assert labels["duration"] == "时长"

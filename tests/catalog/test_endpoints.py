@@ -35,7 +35,7 @@ class TestListModels:
     async def test_searches_id_and_both_titles(self, client: httpx.AsyncClient) -> None:
         by_id = (await client.get("/v1/models", params={"q": "ltx-2.3"})).json()["models"]
         assert LTX in {m["id"] for m in by_id}
-        by_zh_title = (await client.get("/v1/models", params={"q": "文生视频 LTX"})).json()[
+        by_zh_title = (await client.get("/v1/models", params={"q": "文生视频 LTX 2.3"})).json()[
             "models"
         ]
         assert [m["id"] for m in by_zh_title] == [LTX]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ def changed_lines(result: Result) -> set[str]:
 def copy_refinements(root: Path) -> Path:
     """The hand-made refinements (not the registry, not the models) copied to `root`."""
     root.mkdir()
-    for name in ("categories.json", "glossary.json", "translations.json"):
+    for name in ("titles.json", "categories.json", "glossary.json", "translations.json"):
         shutil.copy2(DATA_DIR / name, root / name)
     shutil.copytree(DATA_DIR / "overrides", root / "overrides")
     return root
@@ -62,6 +63,12 @@ def write_override(refinements: Path, model_id: str, override: dict[str, Any]) -
     path = refinements / "overrides" / f"{model_id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dumps(override), encoding="utf-8")
+
+
+def write_titles(refinements: Path, change: Callable[[dict[str, Any]], object]) -> None:
+    titles: dict[str, Any] = read_json(refinements / "titles.json")
+    change(titles)
+    (refinements / "titles.json").write_text(dumps(titles), encoding="utf-8")
 
 
 def committed(model_id: str) -> dict[str, Any]:
@@ -122,7 +129,6 @@ class TestReproducesCommittedCatalog:
 
 # Refinements of every overridable kind for TARGET.
 OVERRIDE: dict[str, Any] = {
-    "title": {"zh": "快乐马 文生视频", "en": "HappyHorse text-to-video"},
     "category": "reference-to-video",
     "params": {
         "resolution": {
@@ -171,7 +177,6 @@ class TestRefinementsSurviveReimport:
     def test_override_differs_from_the_committed_catalog(self) -> None:
         """Otherwise the checks below could pass without the override being applied."""
         shipped = committed(TARGET)
-        assert shipped["title"] != OVERRIDE["title"]
         assert shipped["category"] != OVERRIDE["category"]
         params = params_by_name(shipped)
         for name, changes in OVERRIDE["params"].items():
@@ -184,7 +189,6 @@ class TestRefinementsSurviveReimport:
     def test_model_carries_every_refinement(self, reimported: tuple[Path, Result]) -> None:
         out, _ = reimported
         doc = read_json(out / TARGET_FILE)
-        assert doc["title"] == {"zh": "快乐马 文生视频", "en": "HappyHorse text-to-video"}
         assert doc["category"] == "reference-to-video"
         params = params_by_name(doc)
         resolution = params["resolution"]
@@ -214,7 +218,7 @@ class TestRefinementsSurviveReimport:
     def test_upstream_fields_are_unchanged(self, reimported: tuple[Path, Result]) -> None:
         out, _ = reimported
         doc, shipped = read_json(out / TARGET_FILE), committed(TARGET)
-        for key in ("id", "provider", "output_type", "price", "source"):
+        for key in ("id", "title", "provider", "output_type", "price", "source"):
             assert doc[key] == shipped[key], key
         made, before = params_by_name(doc), params_by_name(shipped)
         assert set(made) == set(before)
@@ -292,6 +296,86 @@ class TestGlossary:
                 )
 
 
+class TestTitles:
+    NEW = {"zh": "快乐马 1.0 · 文本生成视频", "en": "HappyHorse 1.0 · Video from Text"}  # noqa: RUF012
+
+    def test_every_model_has_a_title_of_its_own(self) -> None:
+        titles = read_json(DATA_DIR / "titles.json")
+        assert sorted(titles) == sorted(
+            path.relative_to(MODELS_DIR).with_suffix("").as_posix()
+            for path in MODELS_DIR.rglob("*.json")
+        )
+        for model_id, title in titles.items():
+            assert committed(model_id)["title"] == title, model_id
+
+    def test_changing_an_entry_retitles_only_its_model(self, refinements: Path) -> None:
+        assert committed(TARGET)["title"] != self.NEW
+        write_titles(refinements, lambda titles: titles.update({TARGET: self.NEW}))
+
+        specs = build_catalog(Sources(refinements=refinements))
+
+        changed = [
+            spec
+            for spec in specs
+            if dumps(dump_spec(spec)) != (MODELS_DIR / f"{spec.id}.json").read_text("utf-8")
+        ]
+        assert [spec.id for spec in changed] == [TARGET]
+        assert changed[0].title.model_dump() == self.NEW
+        assert {**dump_spec(changed[0]), "title": committed(TARGET)["title"]} == committed(TARGET)
+
+    def test_without_an_entry_the_registry_name_is_the_title_and_the_check_refuses_it(
+        self, refinements: Path, tmp_path: Path
+    ) -> None:
+        write_titles(refinements, lambda titles: titles.pop(TARGET))
+        out = tmp_path / "models"
+        shutil.copytree(MODELS_DIR, out)
+
+        result = run_import("--refinements", refinements, "--dir", out)
+
+        assert result.exit_code == 0, result.output
+        assert changed_lines(result) == {TARGET_FILE}
+        slug = "happyhorse-1.0/text-to-video"  # the registry's name_cn and name_en
+        assert read_json(out / TARGET_FILE)["title"] == {"zh": slug, "en": slug}
+        check = runner.invoke(app, ["catalog", "check", "--dir", str(out)])
+        assert check.exit_code == 1
+        assert check.stderr.splitlines() == [
+            f"{TARGET_FILE}: title.{lang}: is the model's endpoint path {slug!r}, not a readable"
+            " title (add one to titles.json)"
+            for lang in ("zh", "en")
+        ] + [f"2 defect(s) in {out}"]
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            pytest.param(
+                lambda titles: titles.update({"retired/model": {"zh": "旧", "en": "Old"}}),
+                "titles.json names models the registry does not have: ['retired/model']",
+                id="unknown-model",
+            ),
+            pytest.param(
+                lambda titles: titles.update({TARGET: {"zh": "快乐马"}}),
+                f"{TARGET}: 1 validation error for Text\nen\n",
+                id="without-english",
+            ),
+        ],
+    )
+    def test_a_bad_entry_fails_the_import(
+        self,
+        refinements: Path,
+        tmp_path: Path,
+        change: Callable[[dict[str, Any]], object],
+        message: str,
+    ) -> None:
+        write_titles(refinements, change)
+        out = tmp_path / "models"
+
+        result = run_import("--refinements", refinements, "--dir", out)
+
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith(f"import failed: {message}")
+        assert not out.exists()
+
+
 class TestStaleFiles:
     def test_models_dropped_from_the_registry_are_removed(
         self, refinements: Path, tmp_path: Path
@@ -307,6 +391,12 @@ class TestStaleFiles:
         trimmed = tmp_path / "registry.json"
         trimmed.write_text(dumps({**registry, "models": kept}), encoding="utf-8")
         shutil.rmtree(refinements / "overrides" / folder, ignore_errors=True)
+        write_titles(
+            refinements,
+            lambda titles: [
+                titles.pop(f"{folder}/{name}") for name in ("image-to-3d", "multi-image-to-3d")
+            ],
+        )
         out = tmp_path / "models"
         shutil.copytree(MODELS_DIR, out)
         (out / "leftover" / "empty").mkdir(parents=True)
@@ -333,6 +423,12 @@ class TestBadRefinements:
                 {"title": {"zh": "旧模型", "en": "Old model"}},
                 "overrides name models the registry does not have: ['retired-vendor/old-model']",
                 id="unknown-model",
+            ),
+            pytest.param(
+                TARGET,
+                {"title": {"zh": "快乐马", "en": "HappyHorse"}},
+                f"overrides/{TARGET}.json: a title belongs in titles.json",
+                id="title-in-an-override",
             ),
             pytest.param(
                 TARGET,

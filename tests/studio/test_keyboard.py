@@ -40,7 +40,7 @@ def test_keyboard_alone_reaches_every_control_and_submits(page: Page, stack: Sta
     page.keyboard.type("6")
     task_id = submit(page, lambda: page.keyboard.press("Enter"))  # Enter submits the form
 
-    expect(task_card(page, task_id).locator(".task-title")).to_have_text("LTX 2.3 text-to-video")
+    expect(task_card(page, task_id).locator(".task-title")).to_have_text("LTX 2.3 · Text to Video")
     task = stack.get(f"/v1/tasks/{task_id}")
     schema = stack.get(f"/v1/models/{LTX}")["schema"]["properties"]
     assert task["params"] == {

@@ -1,7 +1,8 @@
 """Consistency checks of catalog specs, shared by `aipaint catalog check` and the start-up loader.
 
 Pydantic already guarantees each file's shape; these checks catch what a schema cannot: a default
-outside its own range, bounds on a type that has none, a missing translation, a duplicate id.
+outside its own range, bounds on a type that has none, a missing translation, a duplicate id, a
+title that is only the model's endpoint path.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def check_specs(specs: Iterable[tuple[str, ModelSpec]]) -> list[Defect]:
 
 def _check_model(spec: ModelSpec) -> Iterator[tuple[str, str]]:
     yield from _check_text("title", spec.title)
+    yield from _check_title(spec)
     if not spec.category.strip():
         yield "category", "is empty"
     names = [p.name for p in spec.params]
@@ -63,6 +65,28 @@ def _check_text(where: str, text: Text) -> Iterator[tuple[str, str]]:
         yield f"{where}.en", "is empty"
     elif _CJK.search(text.en):
         yield f"{where}.en", f"is not English: {text.en!r} (add it to translations.json)"
+
+
+def _endpoint_slugs(model_id: str) -> set[str]:
+    """What a title must not be: the id, or any trailing part of its path, joined by `/` or `-`.
+
+    `kling-v2.6-pro/image-to-video` gives `kling-v2.6-pro/image-to-video`,
+    `kling-v2.6-pro-image-to-video` and `image-to-video`; all casefolded.
+    """
+    segments = model_id.casefold().split("/")
+    tails = [segments[start:] for start in range(len(segments))]
+    return {"/".join(tail) for tail in tails} | {"-".join(tail) for tail in tails}
+
+
+def _check_title(spec: ModelSpec) -> Iterator[tuple[str, str]]:
+    slugs = _endpoint_slugs(spec.id)
+    for lang, title in (("zh", spec.title.zh), ("en", spec.title.en)):
+        if title.strip().casefold() in slugs:
+            yield (
+                f"title.{lang}",
+                f"is the model's endpoint path {title!r}, not a readable title"
+                " (add one to titles.json)",
+            )
 
 
 def _check_param(param: ParamSpec) -> Iterator[tuple[str, str]]:

@@ -161,7 +161,8 @@ def import_(
     ] = None,
     pricing: Annotated[Path | None, typer.Option(help="pricing.public.json")] = None,
     refinements: Annotated[
-        Path | None, typer.Option(help="Folder of categories, glossary, translations, overrides")
+        Path | None,
+        typer.Option(help="Folder of titles, categories, glossary, translations, overrides"),
     ] = None,
     directory: DirOption = None,
 ) -> None:

@@ -5,10 +5,12 @@ The registry (`model-registry.public.json`), its price summary (`pricing.public.
 What people refine by hand lives beside them and is applied on every import, so a re-import
 never loses it:
 
+- `titles.json`: model id -> zh/en title, as a catalog lists it ("Kling 2.6 Pro · Image to
+  Video"); the registry's own names are often just the endpoint path, and are the fallback;
 - `categories.json`: model id -> task category (text-to-video, image-to-image, ...);
 - `glossary.json`: field key -> zh/en label used wherever the registry gives none;
 - `translations.json`: registry Chinese text -> English;
-- `overrides/<model id>.json`: per-model title, category, and per-parameter label, description,
+- `overrides/<model id>.json`: per-model category, and per-parameter label, description,
   example, widget, group, order and choice labels.
 """
 
@@ -74,7 +76,7 @@ _PROMPT_KEYS = re.compile(r"prompt|text|lyrics|description", re.IGNORECASE)
 _SEGMENTED_MAX_CHOICES = 4
 _SEGMENTED_MAX_LABEL = 8
 _TEXTAREA_MIN_LENGTH = 200
-_OVERRIDABLE_MODEL = {"title", "category", "params"}
+_OVERRIDABLE_MODEL = {"category", "params"}
 _OVERRIDABLE_PARAM = {
     "label",
     "description",
@@ -104,6 +106,7 @@ class Sources:
 
 @dataclass
 class Refinements:
+    titles: dict[str, dict[str, str]]
     categories: dict[str, str]
     glossary: dict[str, dict[str, str]]
     translations: dict[str, str]
@@ -117,6 +120,7 @@ class Refinements:
             for path in sorted(overrides_dir.rglob("*.json"))
         }
         return cls(
+            titles=read_json(root / "titles.json"),
             categories=read_json(root / "categories.json"),
             glossary=read_json(root / "glossary.json"),
             translations=read_json(root / "translations.json"),
@@ -154,6 +158,9 @@ def build_catalog(sources: Sources = Sources()) -> list[ModelSpec]:
     unknown = sorted(set(refinements.overrides) - set(specs))
     if unknown:
         raise CatalogImportError(f"overrides name models the registry does not have: {unknown}")
+    unknown = sorted(set(refinements.titles) - set(specs))
+    if unknown:
+        raise CatalogImportError(f"titles.json names models the registry does not have: {unknown}")
     return [specs[key] for key in sorted(specs)]
 
 
@@ -185,9 +192,13 @@ def _model(
 ) -> ModelSpec:
     model_id: str = raw["endpoint"]
     override = refinements.overrides.get(model_id, {})
+    if "title" in override:
+        raise CatalogImportError(f"overrides/{model_id}.json: a title belongs in titles.json")
     _refuse_unknown_keys(model_id, override, _OVERRIDABLE_MODEL)
-    title_zh = (price or {}).get("name_cn") or raw["name_cn"]
-    title_en = refinements.english((price or {}).get("name_en") or raw["name_en"])
+    title = refinements.titles.get(model_id) or {
+        "zh": (price or {}).get("name_cn") or raw["name_cn"],
+        "en": refinements.english((price or {}).get("name_en") or raw["name_en"]),
+    }
     params = [
         _param(model_id, index, item, refinements) for index, item in enumerate(raw["params"])
     ]
@@ -195,7 +206,7 @@ def _model(
     try:
         return ModelSpec(
             id=model_id,
-            title=Text.model_validate(override.get("title", {"zh": title_zh, "en": title_en})),
+            title=Text.model_validate(title),
             category=override.get("category", refinements.categories.get(model_id, "other")),
             provider=raw["category"].removeprefix("RunningHub/"),
             output_type="text" if raw["output_type"] == "string" else raw["output_type"],
