@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect, sync_playwright
@@ -115,9 +115,17 @@ def browser() -> Iterator[Browser]:
 
 
 def open_page(
-    browser: Browser, url: str, token: str | None, viewport: dict[str, int] = DESKTOP
+    browser: Browser,
+    url: str,
+    token: str | None,
+    viewport: dict[str, int] = DESKTOP,
+    color_scheme: Literal["light", "dark"] = "light",
 ) -> tuple[Page, Console]:
-    context = browser.new_context(viewport=viewport, base_url=url)  # type: ignore[arg-type]
+    context = browser.new_context(
+        viewport=viewport,  # type: ignore[arg-type]
+        base_url=url,
+        color_scheme=color_scheme,
+    )
     context.set_default_timeout(15_000)
     context.add_init_script(INIT_SCRIPT % {"token": json.dumps(token)})
     page = context.new_page()
