@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # then `aipaint worker` processes run it, sharing the job queue through Redis.
     worker: bool = True
     redis_url: str | None = None
+    # Connections a process opens to Redis at most; past them, a call waits for a free one
+    # (up to the timeout) instead of failing, so a burst of jobs cannot exhaust the pool.
+    redis_max_connections: int = Field(default=64, ge=8)
+    redis_pool_timeout_s: float = Field(default=20.0, gt=0)
     worker_concurrency: int = Field(default=8, ge=1)
     sweep_interval_s: float = Field(default=5.0, gt=0)
     # A stopping process lets its running jobs finish for this long (SIGTERM drains).

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import structlog
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from aipaint.accounts.revocations import Revocations, revocations_for
@@ -90,7 +90,7 @@ class Runtime:
             base_url, key = simulator.url, DEMO_KEY
             log.warning("demo_mode", simulator=simulator.url, reason="no RunningHub API key is set")
         upstream_host = urlsplit(base_url).netloc
-        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        redis = _redis(settings)
         # With webhooks on, polling is the safety net: it keeps half the budget free for
         # the queries that confirm webhooks, which come in bursts when many tasks finish.
         share = 0.5 if settings.public_url else 1.0
@@ -176,6 +176,17 @@ def signature(secret: bytes, purpose: str, value: str) -> str:
     """What signs webhook URLs and file links: an HMAC of `purpose:value` under `secret`."""
     message = f"{purpose}:{value}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+
+
+def _redis(settings: Settings) -> Redis | None:
+    if not settings.redis_url:
+        return None
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        timeout=settings.redis_pool_timeout_s,
+    )
+    return Redis.from_pool(pool)  # closing the client closes its pool
 
 
 def _secret(settings: Settings) -> bytes:
