@@ -76,6 +76,15 @@ async def test_concurrent_claims_of_two_processes_never_exceed_the_limit(
         assert await repository.slot_counts(session, ACCOUNT, utc_now()) == SlotCounts(0, 3, 0)
 
 
+async def test_a_claim_takes_no_more_than_the_process_asks_for(
+    engines: list[async_sessionmaker[AsyncSession]],
+) -> None:
+    [a, _] = _savers(engines)
+    claimed = await a.claim(ACCOUNT, 10, "p", lease_s=30, fresh_s=15, at_most=2)
+    assert [t.id for t in claimed] == PENDING[:2]
+    assert len(await _claim(a, "p", 10)) == 8  # the rest of the key's slots
+
+
 async def test_a_task_running_upstream_holds_its_slot_and_a_finished_one_frees_it(
     engines: list[async_sessionmaker[AsyncSession]],
 ) -> None:

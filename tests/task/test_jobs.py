@@ -17,7 +17,7 @@ from aipaint.models import Task, User
 from aipaint.models.base import utc_now
 from aipaint.runtime import Runtime
 from aipaint.task import repository
-from aipaint.task.jobs import DISPATCH, Lifecycle
+from aipaint.task.jobs import DISPATCH, SUBMITS_IN_FLIGHT, Lifecycle
 from aipaint.upstream import UpstreamCapacity
 from tests.support import LTX, LTX_PARAMS
 
@@ -110,3 +110,46 @@ async def test_a_cancel_through_the_api_is_a_write_of_the_saver(client: httpx.As
         await asyncio.sleep(0.05)
     assert (await client.get(f"/v1/tasks/{task_id}")).json()["status"] == "canceled"
     assert canceled((await client.get("/metrics")).text) == before + 1
+
+
+class _Slots:
+    """As many free slots as asked for: the key's limit is far above one process's bound."""
+
+    def __init__(self) -> None:
+        self.asked: list[int] = []
+
+    async def reconcile(self) -> None:
+        pass
+
+    async def claim(self, owner: str, at_most: int) -> list[Task]:
+        self.asked.append(at_most)
+        await asyncio.sleep(0)  # dispatches running at once interleave here
+        return [Task(id=new_id("tsk_")) for _ in range(at_most)]
+
+
+async def test_one_process_sends_at_most_its_bound_of_submits_at_once(app: FastAPI) -> None:
+    lifecycle = Lifecycle(app.state.runtime, Recorded())  # type: ignore[arg-type]
+    slots = lifecycle.slots = _Slots()  # type: ignore[assignment]
+    release = asyncio.Event()
+    sending: set[str] = set()
+    most = 0
+
+    async def submit(task: Task) -> None:
+        nonlocal most
+        sending.add(task.id)
+        most = max(most, len(sending))
+        await release.wait()
+        sending.discard(task.id)
+
+    lifecycle._submit = submit  # type: ignore[method-assign]
+    dispatches = [asyncio.create_task(lifecycle.dispatch()) for _ in range(4)]
+    while len(sending) < SUBMITS_IN_FLIGHT:
+        await asyncio.sleep(0.01)
+    await lifecycle.dispatch()  # no room: returns at once, claiming nothing
+    assert most == SUBMITS_IN_FLIGHT
+    assert sum(slots.asked) == SUBMITS_IN_FLIGHT
+    release.set()
+    await asyncio.gather(*dispatches)
+    assert lifecycle._submitting == 0
+    # Once its submits ended, the dispatch that sent them looks again.
+    assert lifecycle.queue.enqueued[-1][0] == DISPATCH  # type: ignore[attr-defined]

@@ -39,6 +39,7 @@ from aipaint.upstream import (
     UpstreamNotFound,
     UpstreamStatus,
 )
+from aipaint.upstream.client import DEFAULT_LIMITS
 from aipaint.worker.queue import EVERY, Job, JobQueue
 from aipaint.worker.runner import Chore
 
@@ -47,6 +48,9 @@ log = structlog.get_logger(__name__)
 DISPATCH, POLL, ARCHIVE = "task.dispatch", "task.poll", "task.archive"
 # A poll a webhook asked for: the task has likely just finished, so it goes before routine polls.
 CONFIRM = "task.confirm"
+# Submits one process sends at once, whatever the key's limit: beyond the upstream client's
+# connections they would only queue, and httpx's pool spends time quadratic in its queue.
+SUBMITS_IN_FLIGHT = DEFAULT_LIMITS.max_connections or 50
 # Where the capacity family lands: keep the task pending and try later.
 _WAIT_KINDS = {
     ErrorKind.CAPACITY,
@@ -69,6 +73,7 @@ class Lifecycle:
         self.saver = runtime.saver
         self.leases = SubmitLeases(runtime.saver, runtime.owner, settings.submit_lease_s)
         self.slots = UpstreamSlots(runtime)
+        self._submitting = 0  # this process's submits claimed and not yet ended
         self.submit_backoff = _policy(settings.submit_backoff_s, settings.submit_backoff_max_s)
         self.query_backoff = _policy(settings.poll_min_s, settings.poll_max_s)
         self.archive_backoff = _policy(settings.archive_backoff_s, settings.archive_backoff_max_s)
@@ -103,12 +108,24 @@ class Lifecycle:
 
     async def dispatch(self, _: str = EVERY) -> None:
         await self.slots.reconcile()
-        claimed = await self.slots.claim(self.leases.owner)
+        room = SUBMITS_IN_FLIGHT - self._submitting
+        if room <= 0:
+            return  # the submits in flight look again when they end
+        # Reserved before the claim's wait: dispatches running at once share the room.
+        self._submitting += room
+        claimed: list[Task] = []
+        try:
+            claimed = await self.slots.claim(self.leases.owner, room)
+        finally:
+            self._submitting -= room - len(claimed)
         if not claimed:
             return
         for task in claimed:
             self.leases.hold(task.id)
-        await asyncio.gather(*(self._submit(task) for task in claimed))
+        try:
+            await asyncio.gather(*(self._submit(task) for task in claimed))
+        finally:
+            self._submitting -= len(claimed)
         # Slots or the queue changed: look again.
         await self.queue.enqueue(DISPATCH, EVERY)
 

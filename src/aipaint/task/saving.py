@@ -153,17 +153,26 @@ class TaskSaver(_GroupCommit[_Save, _Saved]):
         return apply(task, event, now, link_ttl=self.link_ttl)
 
     async def claim(
-        self, account: str, limit: int, owner: str, *, lease_s: float, fresh_s: float
+        self,
+        account: str,
+        limit: int,
+        owner: str,
+        *,
+        lease_s: float,
+        fresh_s: float,
+        at_most: int | None = None,
     ) -> list[Task]:
-        """Mark as many due pending tasks as the key has free slots as being submitted by
-        `owner`, in one transaction under the key's lock, and return them: every process may
-        call this at once, and tasks in flight never exceed `limit`."""
+        """Mark as many due pending tasks as the key has free slots (and at most `at_most`) as
+        being submitted by `owner`, in one transaction under the key's lock, and return them:
+        every process may call this at once, and tasks in flight never exceed `limit`."""
         now = utc_now()
         started = SubmitStarted(owner, now + timedelta(seconds=lease_s), account)
         async with transaction(self.sessions) as session:
             row = await repository.lock_account(session, account)
             counts = await repository.slot_counts(session, account, now, row.checked_at)
             free = limit - counts.used(reported_in_flight(row, now, fresh_s))
+            if at_most is not None:
+                free = min(free, at_most)
             if free <= 0:
                 return []
             tasks = await repository.claimable(session, now, free)

@@ -23,14 +23,16 @@ class UpstreamSlots:
         # RunningHub's count is trusted for a few refresh intervals, then assumed unknown.
         self.fresh_s = 3 * self.settings.queue_status_refresh_s
 
-    async def claim(self, owner: str) -> list[Task]:
-        """Claim free slots for due pending tasks, as `owner` (see `TaskSaver.claim`)."""
+    async def claim(self, owner: str, at_most: int) -> list[Task]:
+        """Claim free slots for at most `at_most` due pending tasks, as `owner` (see
+        `TaskSaver.claim`)."""
         return await self.rt.saver.claim(
             self.rt.account,
             self.rt.upstream_limit,
             owner,
             lease_s=self.settings.submit_lease_s,
             fresh_s=self.fresh_s,
+            at_most=at_most,
         )
 
     async def refresh_limit(self) -> None:
