@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnDefault, and_, func, insert, not_, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnDefault,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -156,24 +168,35 @@ async def get_account(session: AsyncSession, account_id: str) -> UpstreamAccount
     return await session.get(UpstreamAccount, account_id, populate_existing=True)
 
 
+def _slot_counts_query() -> Select[int, int, int, int, int]:
+    # Built once: the worker reads the counts before every claim, and building the statement
+    # cost more than running it.
+    now: BindParameter[datetime] = bindparam("now")
+    then: BindParameter[datetime] = bindparam("then")
+    in_flight = and_(Task.submit_started_at.is_not(None), Task.upstream_task_id.is_(None))
+    live = and_(Task.uncertain_since.is_(None), Task.submit_lease_until > now)
+    active = Task.upstream_status.in_(ACTIVE_UPSTREAM)
+    return select(
+        func.count().filter(active),
+        func.count().filter(in_flight, live),
+        func.count().filter(in_flight, not_(live)),
+        func.count().filter(active, Task.submitted_at <= then),
+        func.count().filter(in_flight, not_(live), Task.uncertain_since <= then),
+    ).where(Task.upstream_account == bindparam("account"), Task.status.in_(UNFINISHED))
+
+
+_SLOT_COUNTS = _slot_counts_query()
+
+
 async def slot_counts(
     session: AsyncSession, account_id: str, now: datetime, reported_at: datetime | None = None
 ) -> SlotCounts:
     """The key's unfinished tasks that may hold an upstream slot: running or queued there,
     submits in flight under a live lease, submits whose outcome is unknown; and of the first
     and the last, those RunningHub's count read at `reported_at` could have seen."""
-    in_flight = and_(Task.submit_started_at.is_not(None), Task.upstream_task_id.is_(None))
-    live = and_(Task.uncertain_since.is_(None), Task.submit_lease_until > now)
-    active = Task.upstream_status.in_(ACTIVE_UPSTREAM)
     then = reported_at or datetime(1970, 1, 1, tzinfo=UTC)
-    query = select(
-        func.count().filter(active),
-        func.count().filter(in_flight, live),
-        func.count().filter(in_flight, not_(live)),
-        func.count().filter(active, Task.submitted_at <= then),
-        func.count().filter(in_flight, not_(live), Task.uncertain_since <= then),
-    ).where(Task.upstream_account == account_id, Task.status.in_(UNFINISHED))
-    return SlotCounts(*(int(count) for count in (await session.execute(query)).one()))
+    values = {"now": now, "then": then, "account": account_id}
+    return SlotCounts(*(int(n) for n in (await session.execute(_SLOT_COUNTS, values)).one()))
 
 
 async def claimable(session: AsyncSession, now: datetime, limit: int) -> list[Task]:
