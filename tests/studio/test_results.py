@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.studio.conftest import Stack, finish, open_page
+from tests.studio.conftest import ARTIFACTS, Stack, finish, open_page
 from tests.support import LTX, LTX_PARAMS
 from tests.webhooks.support import Receiver
 
@@ -96,6 +96,11 @@ def history(
     finish(page, console, request.node.name)
 
 
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
 def card(page: Page, task: dict[str, Any]) -> Any:
     return page.locator(f'.history-grid .task-card[data-task="{task["id"]}"]')
 
@@ -124,7 +129,7 @@ def test_a_card_tells_its_task_apart(history: Page, stack: Stack, results: Resul
 
     still = card(history, results.still)
     expect(still.locator(".task-title")).to_have_text(title(stack, TWO_IMAGES))
-    expect(still.locator(".task-settings li")).to_have_text(["1104*1472", "2"])
+    expect(still.locator(".task-settings li")).to_have_text(["1104*1472", "×2"])
     expect(still.locator(".output img")).to_have_count(2)
 
     # No charge recorded: the estimate stands in, marked as one.
@@ -263,13 +268,15 @@ def test_results_pages_fit_the_width(
     page.locator(".task-select").first.check()
     page.locator(".task-select").nth(1).check()
     assert page.evaluate(fits)
+    shot(page, f"results-history-{size}-{lang}")
 
     page.goto(f"/#/task/{results.kite['id']}")
     expect(page.locator(".task-detail .delivery")).to_have_count(1)
     assert page.evaluate(fits)
+    shot(page, f"results-task-{size}-{lang}")
 
     ids = ",".join(task["id"] for task in (results.kite, results.still, results.failed))
     page.goto(f"/#/compare/{ids}")
     expect(page.locator(".compare-table thead th[data-task]")).to_have_count(3)
     assert page.evaluate(fits)
-    finish(page, console, f"results-{size}-{lang}")
+    finish(page, console, f"results-compare-{size}-{lang}")

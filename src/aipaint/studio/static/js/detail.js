@@ -16,7 +16,8 @@ const models = new Map();
 async function paramLabels(modelId) {
   if (!models.has(modelId)) models.set(modelId, api.model(modelId).catch(() => null));
   const model = await models.get(modelId);
-  return new Map((model?.params || []).map((param) => [param.name, pick(param.label)]));
+  const properties = model?.schema?.properties || {};
+  return new Map(Object.entries(properties).map(([name, prop]) => [name, pick(prop["x-label"]) || prop.title || ""]));
 }
 
 function paramName(key, labels) {

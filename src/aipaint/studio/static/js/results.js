@@ -9,6 +9,8 @@ import { formatSeconds, lang, t } from "./i18n.js";
 // Params that hold what the user asked for, best first; a negative prompt is not the prompt.
 const PROMPT_KEYS = [/^prompt$/i, /prompt/i, /^(text|input|content|query|lyrics|script)$/i, /text|lyrics|script/i];
 const NOT_PROMPT = /negative|url|image|video|audio|file|voice_id/i;
+const DURATION_KEY = /duration|seconds/i;
+const COUNT_KEY = /^n$|num|count/i;
 // Settings worth a glance, in the order they are shown; at most three per card.
 const SETTING_KEYS = [
   /resolution/i,
@@ -17,10 +19,9 @@ const SETTING_KEYS = [
   /duration|seconds/i,
   /^(width|height)$/i,
   /quality/i,
-  /^n$|num|count/i,
+  COUNT_KEY,
 ];
 const MAX_SETTINGS = 3;
-const DURATION_KEY = /duration|seconds/i;
 
 function isScalar(value) {
   return ["string", "number", "boolean"].includes(typeof value) && String(value).trim() !== "";
@@ -61,7 +62,10 @@ export function keySettings(params) {
       if (chosen.length >= MAX_SETTINGS) return chosen;
       if (!pattern.test(key) || chosen.some(([k]) => k === key)) continue;
       const numeric = typeof value === "number" || /^\d+(\.\d+)?$/.test(String(value));
-      chosen.push([key, DURATION_KEY.test(key) && numeric ? formatSeconds(Number(value)) : String(value)]);
+      let text = String(value);
+      if (numeric && DURATION_KEY.test(key)) text = formatSeconds(Number(value));
+      else if (numeric && COUNT_KEY.test(key)) text = `×${value}`;
+      chosen.push([key, text]);
     }
   }
   return chosen;
@@ -156,9 +160,13 @@ export function costView(task) {
   }
   const el = h("span", { class: "task-cost", dataset: { source: "estimate" }, hidden: true });
   estimateOf(task).then((answer) => {
-    if (!answer || !answer.known) return;
-    const amount = answer.total ?? answer.unit_price;
-    if (amount === null || amount === undefined) return;
+    const amount = answer?.known ? (answer.total ?? answer.unit_price) : null;
+    if (amount === null || amount === undefined) {
+      el.textContent = t("price.unknown");
+      el.dataset.source = "unknown";
+      el.hidden = false;
+      return;
+    }
     const price = `${answer.minimum ? `${t("price.from")} ` : ""}${currencySign(answer.currency)}${amount}`;
     el.textContent = t("results.cost_estimate", { p: price });
     el.title = t("results.cost_estimate_hint");

@@ -3,7 +3,7 @@
 
 import { api, followEvents } from "./api.js";
 import { clear, h } from "./dom.js";
-import { formatSeconds, t } from "./i18n.js";
+import { formatSeconds, lang, t } from "./i18n.js";
 import { costView, downloadName, durationSeconds, promptLine, settingsView, shareButton, whenView } from "./results.js";
 
 const FINAL = new Set(["succeeded", "failed", "canceled"]);
@@ -166,6 +166,7 @@ export class TaskCard {
           class: "task-select",
           checked: this.select.isSelected(task.id),
           "aria-label": t("results.select", { title }),
+          title: t("results.compare"),
           onchange: (event) => this.select.toggle(task, event.target.checked),
         })
       : null;
@@ -251,7 +252,7 @@ function delivery(task, item, reload) {
         h(
           "li",
           {},
-          new Date(a.at).toLocaleTimeString(),
+          new Date(a.at).toLocaleTimeString(lang() === "zh" ? "zh-CN" : "en"),
           " · ",
           a.status_code === null ? t("webhooks.no_answer") : String(a.status_code),
           ` · ${a.duration_ms} ms`,
