@@ -280,3 +280,24 @@ def test_results_pages_fit_the_width(
     expect(page.locator(".compare-table thead th[data-task]")).to_have_count(3)
     assert page.evaluate(fits)
     finish(page, console, f"results-compare-{size}-{lang}")
+
+
+def test_the_detail_view_follows_a_running_task(
+    browser: Browser, stack: Stack, request: pytest.FixtureRequest
+) -> None:
+    user = stack.server.new_token("running")
+    page, console = open_page(browser, stack.url, user)
+    stack.faults(stuck_rate=1)
+    try:
+        with stack.server.http(user) as http:
+            task = http.post("/v1/tasks", json={"model": LTX, "params": LTX_PARAMS}).json()
+            page.goto(f"/#/task/{task['id']}")
+            detail = page.locator(f'.task-detail[data-task="{task["id"]}"]')
+            expect(detail.locator(".badge")).to_have_attribute("data-status", "running")
+            expect(detail.locator(".clock")).to_contain_text("elapsed")
+            http.post(f"/v1/tasks/{task['id']}/cancel").raise_for_status()
+    finally:
+        stack.faults()
+    expect(detail.locator(".badge")).to_have_attribute("data-status", "canceled")
+    expect(detail.locator(".clock")).to_contain_text("took")
+    finish(page, console, request.node.name)

@@ -10,7 +10,9 @@ import { formatSeconds, lang, t } from "./i18n.js";
 const PROMPT_KEYS = [/^prompt$/i, /prompt/i, /^(text|input|content|query|lyrics|script)$/i, /text|lyrics|script/i];
 const NOT_PROMPT = /negative|url|image|video|audio|file|voice_id/i;
 const DURATION_KEY = /duration|seconds/i;
-const COUNT_KEY = /^n$|num|count/i;
+// How many outputs were asked for: n, imageNum, numImages, maxImages, imageCount…
+const COUNT_KEY = /^(n|num\w*|\w*(image|output|video)s?_?(num|count)|max_?images)$/i;
+const MAX_COUNT = 64;
 // Settings worth a glance, in the order they are shown; at most three per card.
 const SETTING_KEYS = [
   /resolution/i,
@@ -64,7 +66,10 @@ export function keySettings(params) {
       const numeric = typeof value === "number" || /^\d+(\.\d+)?$/.test(String(value));
       let text = String(value);
       if (numeric && DURATION_KEY.test(key)) text = formatSeconds(Number(value));
-      else if (numeric && COUNT_KEY.test(key)) text = `×${value}`;
+      else if (numeric && COUNT_KEY.test(key)) {
+        if (Number(value) > MAX_COUNT) continue;
+        text = `×${value}`;
+      }
       chosen.push([key, text]);
     }
   }
@@ -108,6 +113,11 @@ export function relativeTime(iso, now = Date.now()) {
   }
   return format.format(0, "second");
 }
+
+// Relative times age: every shown one is said again each half minute.
+setInterval(() => {
+  for (const el of document.querySelectorAll("time.task-when")) el.textContent = relativeTime(el.dateTime);
+}, 30000);
 
 // When the task was made: relative, with the exact time on hover.
 export function whenView(task) {
