@@ -10,13 +10,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.studio.conftest import ARTIFACTS, Stack, finish, open_page
+from tests.studio.test_theme import WORST_CONTRAST
 from tests.support import LTX, LTX_PARAMS
 from tests.webhooks.support import Receiver
 
@@ -156,7 +157,7 @@ def test_the_detail_view_has_every_param_output_and_delivery(
     card(history, results.kite).get_by_role("link", name="Details").click()
     assert history.evaluate("location.hash") == f"#/task/{results.kite['id']}"
     detail = history.locator(f'.task-detail[data-task="{results.kite["id"]}"]')
-    expect(detail.locator(".badge")).to_have_attribute("data-status", "succeeded")
+    expect(detail.locator(".detail-head .badge")).to_have_attribute("data-status", "succeeded")
     rows = detail.locator(".params-table tr")
     expect(rows).to_have_count(len(results.kite["params"]))
     for key, value in results.kite["params"].items():
@@ -178,7 +179,7 @@ def test_the_detail_view_has_every_param_output_and_delivery(
 
     history.goto(f"/#/task/{results.failed['id']}")
     detail = history.locator(f'.task-detail[data-task="{results.failed["id"]}"]')
-    expect(detail.locator(".badge")).to_have_attribute("data-status", "failed")
+    expect(detail.locator(".detail-head .badge")).to_have_attribute("data-status", "failed")
     expect(detail.locator(".task-error")).to_contain_text(results.failed["error"]["code"])
 
 
@@ -210,10 +211,16 @@ def test_copy_share_link_gives_the_signed_file(
     history: Page, stack: Stack, results: Results
 ) -> None:
     (output,) = results.kite["outputs"]
-    card(history, results.kite).get_by_role("button", name="Copy share link").click()
-    expect(card(history, results.kite).locator(".share")).to_have_text("Link copied")
+    kite = card(history, results.kite)
+    kite.get_by_role("button", name="Copy share link").click()
+    expect(kite.locator(".share")).to_have_text("Link copied")
     copied = history.evaluate("navigator.clipboard.readText()")
-    assert copied == f"{stack.url}{output['url']}"
+    # The link the API gave with the page's answer (a signature is renewed as time goes by).
+    shown = kite.locator("a.download").get_attribute("href") or ""
+    assert shown.split("?")[0] == output["url"].split("?")[0]
+    assert copied == f"{stack.url}{shown}"
+    assert "sig=" in copied
+    assert "expires=" in copied
     fetched = httpx.get(copied)  # the link alone, no token
     assert fetched.status_code == 200
     assert hashlib.sha256(fetched.content).hexdigest() == output["sha256"]
@@ -293,11 +300,41 @@ def test_the_detail_view_follows_a_running_task(
             task = http.post("/v1/tasks", json={"model": LTX, "params": LTX_PARAMS}).json()
             page.goto(f"/#/task/{task['id']}")
             detail = page.locator(f'.task-detail[data-task="{task["id"]}"]')
-            expect(detail.locator(".badge")).to_have_attribute("data-status", "running")
+            expect(detail.locator(".detail-head .badge")).to_have_attribute(
+                "data-status", "running"
+            )
             expect(detail.locator(".clock")).to_contain_text("elapsed")
             http.post(f"/v1/tasks/{task['id']}/cancel").raise_for_status()
     finally:
         stack.faults()
-    expect(detail.locator(".badge")).to_have_attribute("data-status", "canceled")
+    expect(detail.locator(".detail-head .badge")).to_have_attribute("data-status", "canceled")
     expect(detail.locator(".clock")).to_contain_text("took")
     finish(page, console, request.node.name)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_results_pages_stay_readable_in_both_schemes(
+    browser: Browser,
+    stack: Stack,
+    results: Results,
+    scheme: Literal["light", "dark"],
+    request: pytest.FixtureRequest,
+) -> None:
+    page, console = open_page(browser, stack.url, results.token, color_scheme=scheme)
+    page.goto("/#/history")
+    expect(page.locator(".history-grid .task-cost:visible")).to_have_count(5)
+    page.locator(".task-select").first.check()
+    page.locator(".task-select").nth(1).check()
+    worst = page.evaluate(WORST_CONTRAST)
+    assert worst["ratio"] >= 4.5, worst
+
+    page.goto(f"/#/task/{results.kite['id']}")
+    expect(page.locator(".task-detail .delivery")).to_have_count(1)
+    worst = page.evaluate(WORST_CONTRAST)
+    assert worst["ratio"] >= 4.5, worst
+
+    page.goto(f"/#/compare/{results.kite['id']},{results.still['id']}")
+    expect(page.locator(".compare-table tr.differs").first).to_be_visible()
+    worst = page.evaluate(WORST_CONTRAST)
+    assert worst["ratio"] >= 4.5, worst
+    finish(page, console, f"results-{scheme}")

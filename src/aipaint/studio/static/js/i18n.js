@@ -158,7 +158,7 @@ const STRINGS = {
   "results.created": { zh: "创建于", en: "Created" },
   "results.submitted": { zh: "提交于", en: "Submitted" },
   "results.finished": { zh: "结束于", en: "Finished" },
-  "results.duration": { zh: "用时", en: "Duration" },
+  "results.duration": { zh: "运行时长", en: "Run time" },
   "results.cost": { zh: "费用", en: "Cost" },
   "results.when": { zh: "时间", en: "When" },
   "results.outputs": { zh: "结果", en: "Outputs" },
