@@ -4,11 +4,14 @@
 import { api } from "./api.js";
 import { h } from "./dom.js";
 import { categoryLabel, pick, t } from "./i18n.js";
+import { MAX_COMPARED } from "./detail.js";
 import { TaskCard, isFinal } from "./tasks.js";
 
 const PAGE = 12;
 const STATUSES = ["pending", "queued", "running", "succeeded", "failed", "canceled"];
 const stops = [];
+// Tasks picked for comparison, kept while the user filters, pages and comes back.
+const selected = new Map();
 
 export async function historyView(root, { catalog, titleOf, runAgain, filters }) {
   while (stops.length) stops.pop()();
@@ -29,6 +32,43 @@ export async function historyView(root, { catalog, titleOf, runAgain, filters })
   const grid = h("div", { class: "history-grid", "aria-live": "polite" });
   const more = h("button", { type: "button", class: "ghost", hidden: true, onclick: () => load() }, t("history.more"));
   const problem = h("p", { class: "form-error", role: "alert", hidden: true });
+  const count = h("span", { class: "compare-count", "aria-live": "polite" });
+  const compare = h(
+    "button",
+    {
+      type: "button",
+      class: "primary",
+      id: "compare",
+      onclick: () => (location.hash = `#/compare/${[...selected.keys()].map(encodeURIComponent).join(",")}`),
+    },
+    t("results.compare"),
+  );
+  const bar = h(
+    "div",
+    { class: "compare-bar", role: "region", "aria-label": t("results.compare") },
+    count,
+    compare,
+    h("button", { type: "button", class: "ghost", onclick: () => (selected.clear(), showSelection()) }, t("results.clear")),
+  );
+  function showSelection() {
+    bar.hidden = selected.size === 0;
+    count.textContent = t("results.selected", { n: selected.size });
+    compare.disabled = selected.size < 2;
+    compare.title = selected.size < 2 ? t("results.compare_hint") : "";
+    for (const box of grid.querySelectorAll(".task-select")) {
+      const id = box.closest(".task-card")?.dataset.task;
+      box.checked = selected.has(id);
+      box.disabled = !box.checked && selected.size >= MAX_COMPARED;
+    }
+  }
+  const select = {
+    isSelected: (id) => selected.has(id),
+    toggle: (task, on) => {
+      if (on) selected.set(task.id, task);
+      else selected.delete(task.id);
+      showSelection();
+    },
+  };
   root.replaceChildren(
     h(
       "section",
@@ -43,6 +83,7 @@ export async function historyView(root, { catalog, titleOf, runAgain, filters })
         statusSelect,
       ),
       problem,
+      bar,
       grid,
       h("div", { class: "more" }, more),
     ),
@@ -63,11 +104,12 @@ export async function historyView(root, { catalog, titleOf, runAgain, filters })
       if (mine !== generation) return;
       problem.hidden = true;
       for (const task of page.tasks) {
-        const card = new TaskCard(task, { titleOf, onAgain: runAgain });
+        const card = new TaskCard(task, { titleOf, onAgain: runAgain, select });
         if (!isFinal(task) || card.waitingForArchive()) stops.push(card.follow());
         grid.append(card.el);
       }
       if (!grid.childElementCount) grid.append(h("p", { class: "muted" }, t("history.empty")));
+      showSelection();
       cursor = page.next_cursor;
       more.hidden = !cursor;
     } catch (error) {
@@ -86,6 +128,7 @@ export async function historyView(root, { catalog, titleOf, runAgain, filters })
     grid.replaceChildren();
     return load();
   }
+  showSelection();
   await load();
 }
 

@@ -2,8 +2,11 @@
 //   #/            studio, with a default text-to-image model
 //   #/m/<id>      studio with the model <id> (ids contain slashes: the rest of the hash is the id)
 //   #/history     history and gallery
+//   #/task/<id>   one task in full: params, outputs, deliveries
+//   #/compare/<id>,<id>,…  tasks side by side
 
 import { ApiError, api, token, whenUnauthorized } from "./api.js";
+import { compareView, taskView } from "./detail.js";
 import { h } from "./dom.js";
 import { historyView } from "./history.js";
 import { lang, pick, setLang, t } from "./i18n.js";
@@ -35,7 +38,7 @@ function runAgain(task) {
 
 function header() {
   const nav = document.getElementById("nav");
-  const here = location.hash.startsWith("#/history") ? "history" : "studio";
+  const here = /^#\/(history|task\/|compare\/)/.test(location.hash) ? "history" : "studio";
   const signedIn = Boolean(token.get());
   nav.replaceChildren(
     ...(signedIn
@@ -126,6 +129,18 @@ async function route() {
   try {
     const catalog = await loadCatalog();
     const hash = decodeURIComponent(location.hash.slice(1));
+    // A view that reads its task again stops when another one takes the page.
+    main.viewToken = null;
+    if (hash.startsWith("/task/")) {
+      state.current = null;
+      await taskView(main, { id: hash.slice(6), titleOf, runAgain });
+      return;
+    }
+    if (hash.startsWith("/compare/")) {
+      state.current = null;
+      await compareView(main, { ids: hash.slice(9).split(",").filter(Boolean), titleOf });
+      return;
+    }
     if (hash.startsWith("/history")) {
       state.current = null;
       await historyView(main, { catalog, titleOf, runAgain, filters: state.filters });

@@ -3,7 +3,8 @@
 
 import { api, followEvents } from "./api.js";
 import { clear, h } from "./dom.js";
-import { formatSeconds, t } from "./i18n.js";
+import { formatSeconds, lang, t } from "./i18n.js";
+import { costView, downloadName, durationSeconds, promptLine, settingsView, shareButton, whenView } from "./results.js";
 
 const FINAL = new Set(["succeeded", "failed", "canceled"]);
 const IMAGE = new Set(["png", "jpg", "jpeg", "webp", "gif", "bmp"]);
@@ -43,11 +44,13 @@ setInterval(() => {
 }, 1000);
 
 export class TaskCard {
-  constructor(task, { titleOf, onAgain, onChange = () => {} }) {
+  // select: {isSelected(id), toggle(task, on)} when the card can be picked for comparison.
+  constructor(task, { titleOf, onAgain, onChange = () => {}, select = null }) {
     this.task = task;
     this.titleOf = titleOf;
     this.onAgain = onAgain;
     this.onChange = onChange;
+    this.select = select;
     this.expected = null;
     this.stop = () => {};
     this.el = h("article", { class: "task-card", dataset: { task: task.id } });
@@ -117,9 +120,7 @@ export class TaskCard {
   tick() {
     const task = this.task;
     if (!this.clock) return;
-    const started = Date.parse(task.submitted_at || task.created_at);
-    const ended = task.finished_at ? Date.parse(task.finished_at) : Date.now();
-    const elapsed = (ended - started) / 1000;
+    const elapsed = durationSeconds(task);
     if (isFinal(task)) {
       this.clock.textContent = t("tasks.took", { t: formatSeconds(elapsed) });
       ticking.delete(this);
@@ -142,6 +143,8 @@ export class TaskCard {
   render() {
     const task = this.task;
     const live = !isFinal(task);
+    const title = this.titleOf(task.model);
+    const prompt = promptLine(task.params);
     this.clock = h("span", { class: "clock" });
     this.bar = live
       ? h("progress", { max: 100, "aria-label": t(`status.${task.status}`) })
@@ -149,6 +152,7 @@ export class TaskCard {
     const actions = h(
       "div",
       { class: "task-actions" },
+      h("a", { class: "button ghost task-open", href: `#/task/${encodeURIComponent(task.id)}` }, t("results.details")),
       live
         ? h("button", { type: "button", class: "ghost danger", onclick: () => this.cancel() }, t("tasks.cancel"))
         : null,
@@ -156,19 +160,33 @@ export class TaskCard {
         ? h("button", { type: "button", class: "ghost", onclick: () => this.onAgain(task) }, t("tasks.again"))
         : null,
     );
+    const pick = this.select
+      ? h("input", {
+          type: "checkbox",
+          class: "task-select",
+          checked: this.select.isSelected(task.id),
+          "aria-label": t("results.select", { title }),
+          title: t("results.compare"),
+          onchange: (event) => this.select.toggle(task, event.target.checked),
+        })
+      : null;
     this.el.className = `task-card status-${task.status}`;
     clear(
       this.el,
       h(
         "header",
         { class: "task-head" },
-        h("span", { class: "task-title" }, this.titleOf(task.model)),
+        pick,
+        h("span", { class: "task-title" }, title),
         h("span", { class: `badge ${task.status}`, dataset: { status: task.status } }, t(`status.${task.status}`)),
       ),
-      h("div", { class: "task-meta" }, h("code", {}, task.id), this.clock),
+      task.status === "succeeded" ? outputs(task, { compact: true }) : null,
+      prompt ? h("p", { class: "task-prompt", title: prompt }, prompt) : null,
+      h("div", { class: "task-meta" }, whenView(task), this.clock, costView(task)),
+      settingsView(task.params),
+      h("div", { class: "task-id" }, h("code", {}, task.id)),
       this.bar,
       task.error ? errorBox(task.error) : null,
-      task.status === "succeeded" ? outputs(task) : null,
       task.webhook_url ? deliveries(task) : null,
       actions,
     );
@@ -188,7 +206,7 @@ export class TaskCard {
 
 // The task's webhook deliveries, read when opened: each with its attempts, and sent again on
 // demand.
-function deliveries(task) {
+export function deliveries(task, { open = false } = {}) {
   const body = h("div", { class: "delivery-list" });
   let timer = null;
   const load = async () => {
@@ -205,6 +223,7 @@ function deliveries(task) {
     }
   };
   const box = h("details", { class: "deliveries", ontoggle: () => box.open && load() }, h("summary", {}, t("webhooks.title")), body);
+  box.open = open;
   return box;
 }
 
@@ -233,7 +252,7 @@ function delivery(task, item, reload) {
         h(
           "li",
           {},
-          new Date(a.at).toLocaleTimeString(),
+          new Date(a.at).toLocaleTimeString(lang() === "zh" ? "zh-CN" : "en"),
           " · ",
           a.status_code === null ? t("webhooks.no_answer") : String(a.status_code),
           ` · ${a.duration_ms} ms`,
@@ -244,7 +263,7 @@ function delivery(task, item, reload) {
   );
 }
 
-function errorBox(error) {
+export function errorBox(error) {
   return h(
     "div",
     { class: "task-error", role: "alert" },
@@ -254,12 +273,14 @@ function errorBox(error) {
   );
 }
 
-function outputs(task) {
+// A task's outputs. On a card (compact), the first is the thumbnail, with its download and share
+// link; the others follow as small previews that open full size.
+export function outputs(task, { compact = false } = {}) {
   if (!task.outputs.length) return h("p", { class: "muted" }, t("tasks.no_outputs"));
   return h(
     "div",
-    { class: "outputs" },
-    task.outputs.map((output) => outputView(output)),
+    { class: compact ? "outputs compact" : "outputs" },
+    task.outputs.map((output, n) => outputView(task, output, { caption: !compact || n === 0 })),
     task.outputs.some((o) => !o.archived) ? h("p", { class: "muted small" }, t("tasks.archiving")) : null,
   );
 }
@@ -269,30 +290,46 @@ function webLink(url) {
   return typeof url === "string" && /^(\/(?!\/)|https?:\/\/)/i.test(url) ? url : null;
 }
 
-function outputView(output) {
+const KIND_ICONS = { audio: "♪", text: "¶", file: "⬡" };
+
+export function outputView(task, output, { caption = true } = {}) {
   const url = webLink(output.url) || webLink(output.source_url);
   const type = (output.type || "").toLowerCase();
-  const name = `output-${output.index}.${type || "bin"}`;
+  const name = downloadName(task, output, url);
   const download = url
     ? h("a", { class: "download", href: url, download: name }, t("tasks.download"))
     : null;
+  const share = webLink(output.url) ? shareButton(output.url) : null;
   let media;
+  let kind;
   if (output.text !== null && output.text !== undefined) {
+    kind = "text";
     media = h("pre", { class: "output-text" }, output.text);
   } else if (IMAGE.has(type) && url) {
+    kind = "image";
     media = h(
       "button",
       { type: "button", class: "thumb", "aria-label": t("tasks.open"), onclick: () => openViewer(url, "image", name) },
       h("img", { src: url, alt: `${t("tasks.open")} ${name}`, loading: "lazy" }),
     );
   } else if (VIDEO.has(type) && url) {
+    kind = "video";
     media = h("video", { src: url, controls: true, playsinline: true, preload: "metadata", "aria-label": t("output.video") });
   } else if (AUDIO.has(type) && url) {
+    kind = "audio";
     media = h("audio", { src: url, controls: true, preload: "metadata", "aria-label": t("output.audio") });
   } else {
+    kind = "file";
     media = h("span", { class: "file-chip" }, `${t("output.file")} · ${type.toUpperCase()}`);
   }
-  return h("figure", { class: `output output-${type}`, dataset: { type } }, media, h("figcaption", {}, download));
+  const icon = KIND_ICONS[kind] ? h("span", { class: "kind-icon", "aria-hidden": "true" }, KIND_ICONS[kind]) : null;
+  return h(
+    "figure",
+    { class: `output output-${type}`, dataset: { type, kind, index: String(output.index) } },
+    icon,
+    media,
+    caption && (download || share) ? h("figcaption", {}, share, download) : null,
+  );
 }
 
 function openViewer(url, kind, name) {
