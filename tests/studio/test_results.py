@@ -47,6 +47,14 @@ def archived(http: httpx.Client, task_id: str, timeout: float = 30) -> dict[str,
         time.sleep(0.05)
 
 
+def running(http: httpx.Client, task_id: str, timeout: float = 30) -> None:
+    """Wait until the task is on RunningHub (it has an upstream id)."""
+    deadline = time.monotonic() + timeout
+    while not http.get(f"/v1/tasks/{task_id}").json()["upstream_task_id"]:
+        assert time.monotonic() < deadline, f"task {task_id} never reached RunningHub"
+        time.sleep(0.05)
+
+
 @pytest.fixture(scope="module")
 def results(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Results:
     user = stack.server.new_token("results")
@@ -75,6 +83,7 @@ def results(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Results:
                 stuck = http.post(
                     "/v1/tasks", json={"model": TEXT_TO_IMAGE, "params": {"prompt": "a calm"}}
                 ).json()
+                running(http, stuck["id"])
                 http.post(f"/v1/tasks/{stuck['id']}/cancel").raise_for_status()
                 canceled = archived(http, stuck["id"])
             finally:
@@ -149,6 +158,24 @@ def test_a_card_tells_its_task_apart(history: Page, stack: Stack, results: Resul
     assert "年" in (when.get_attribute("title") or "")
     expect(kite.locator(".clock")).to_contain_text("用时")
     expect(calm.locator(".task-cost")).to_have_text(f"预估 ¥{estimate['total']}")
+
+
+def test_a_task_refused_before_reaching_runninghub_says_it_was_not_charged(
+    page: Page, stack: Stack
+) -> None:
+    stack.faults(moderation_rate=1)  # RunningHub refuses the submit: no task is created
+    try:
+        task = stack.post("/v1/tasks", {"model": TEXT_TO_IMAGE, "params": {"prompt": "a gale"}})
+        with stack.server.http() as http:
+            refused = archived(http, task["id"])
+    finally:
+        stack.faults()
+    assert refused["status"] == "failed", refused
+    assert refused["upstream_task_id"] is None, refused
+    page.goto(f"/#/task/{refused['id']}")
+    cost = page.locator(f'.task-detail[data-task="{refused["id"]}"] .task-cost')
+    expect(cost).to_have_attribute("data-source", "none")
+    expect(cost).to_have_text("Not charged")
 
 
 def test_the_detail_view_has_every_param_output_and_delivery(

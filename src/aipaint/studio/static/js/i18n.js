@@ -160,6 +160,7 @@ const STRINGS = {
   "results.finished": { zh: "结束于", en: "Finished" },
   "results.duration": { zh: "运行时长", en: "Run time" },
   "results.cost": { zh: "费用", en: "Cost" },
+  "results.cost_none": { zh: "未计费", en: "Not charged" },
   "results.when": { zh: "时间", en: "When" },
   "results.outputs": { zh: "结果", en: "Outputs" },
   "results.params": { zh: "参数", en: "Params" },

@@ -6,6 +6,8 @@ import { api } from "./api.js";
 import { h } from "./dom.js";
 import { formatSeconds, lang, t } from "./i18n.js";
 
+export const FINAL = new Set(["succeeded", "failed", "canceled"]);
+
 // Params that hold what the user asked for, best first; a negative prompt is not the prompt.
 const PROMPT_KEYS = [/^prompt$/i, /prompt/i, /^(text|input|content|query|lyrics|script)$/i, /text|lyrics|script/i];
 const NOT_PROMPT = /negative|url|image|video|audio|file|voice_id/i;
@@ -167,6 +169,11 @@ export function costView(task) {
       { class: "task-cost", title: t("results.cost_recorded"), dataset: { source: "recorded", money } },
       `¥${money}`,
     );
+  }
+  if (FINAL.has(task.status) && !task.upstream_task_id && task.error?.code !== "submit_uncertain") {
+    // It never reached RunningHub (refused, or canceled before it was sent): nothing was charged.
+    // A submit of unknown outcome may have created a task there, so it keeps its estimate.
+    return h("span", { class: "task-cost", dataset: { source: "none", money: "0" } }, t("results.cost_none"));
   }
   const el = h("span", { class: "task-cost", dataset: { source: "estimate" }, hidden: true });
   estimateOf(task).then((answer) => {

@@ -4,9 +4,8 @@
 import { api, followEvents } from "./api.js";
 import { clear, h } from "./dom.js";
 import { formatSeconds, lang, t } from "./i18n.js";
-import { costView, downloadName, durationSeconds, promptLine, settingsView, shareButton, whenView } from "./results.js";
+import { FINAL, costView, downloadName, durationSeconds, promptLine, settingsView, shareButton, whenView } from "./results.js";
 
-const FINAL = new Set(["succeeded", "failed", "canceled"]);
 const IMAGE = new Set(["png", "jpg", "jpeg", "webp", "gif", "bmp"]);
 const VIDEO = new Set(["mp4", "webm", "mov"]);
 const AUDIO = new Set(["mp3", "wav", "m4a", "flac", "ogg", "aac"]);
