@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.studio.conftest import Stack, choose_model, finish, open_page
+from tests.studio.conftest import PHONE, Stack, choose_model, finish, open_page
 from tests.support import LTX
 
 WAN = "alibaba/wan-2.7/text-to-image"
@@ -232,6 +232,20 @@ def test_arrow_keys_move_through_the_list_from_the_search_and_enter_opens(page: 
     page.keyboard.press("Enter")
     expect(page.locator(".model-head code")).to_have_text(below)
 
+    # Right arrow reaches the row's star, which Enter toggles; Up from the top goes back up.
+    assert page.evaluate("document.activeElement.closest('li')?.dataset.id") == below
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    expect(page.locator('#model-groups [data-group="favourites"] li')).to_have_count(1)
+    assert page.evaluate("document.activeElement.className") == "star"
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate(FOCUSED) == "model-search"
+    page.keyboard.press("Escape")
+    expect(search).to_have_value("")
+    expect(page.locator("#model-count")).to_have_text(f"{len(page.evaluate(LISTED))} models")
+
 
 def test_the_list_is_one_tab_stop_between_the_search_and_the_form(page: Page) -> None:
     page.locator("#model-search").focus()
@@ -346,6 +360,28 @@ def test_a_deep_link_opens_its_model_and_shows_it_in_the_list(page: Page, stack:
     expect(page.locator(".model-head code")).to_have_text(deprecated)
     expect(page.locator(".deprecated-toggle")).to_have_attribute("aria-pressed", "true")
     expect(page.locator(f'li[data-model="{deprecated}"] .model-option')).to_be_in_viewport()
+
+
+def test_on_a_phone_the_picker_folds_away_once_a_model_is_picked(
+    browser: Browser, stack: Stack
+) -> None:
+    page, console = open_page(browser, stack.url, stack.server.token, PHONE)
+    page.goto("/")
+    expect(page.locator(".model-card")).to_be_visible()
+    toggle = page.locator(".picker-toggle")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(page.locator("#model-search")).to_be_hidden()
+    toggle.click()
+    expect(page.locator("#model-search")).to_be_focused()
+    page.keyboard.type("ltx-2.3/text-to-video")
+    page.keyboard.press("Enter")
+    expect(page.locator(".model-head code")).to_have_text(LTX)
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_contain_text("LTX 2.3 · Text to Video")
+    expect(toggle).to_be_focused()
+    toggle.click()
+    expect(page.locator("#model-search")).to_have_value("ltx-2.3/text-to-video")
+    finish(page, console, "picker-phone-fold")
 
 
 def fits(page: Page, state: str) -> None:

@@ -326,6 +326,10 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
     } else if (event.key === "Enter") {
       event.preventDefault();
       if (active) choose(active.id);
+    } else if (event.key === "Escape" && search.value) {
+      event.preventDefault();
+      search.value = "";
+      search.dispatchEvent(new Event("input"));
     }
   }
 
