@@ -263,6 +263,12 @@ def test_the_list_is_one_tab_stop_between_the_search_and_the_form(page: Page) ->
     assert page.evaluate(FOCUSED) == "model-search"
 
 
+def y_of(page: Page, model_id: str) -> float:
+    box = page.locator(f'li[data-model="{model_id}"]').bounding_box()
+    assert box is not None
+    return float(box["y"])
+
+
 def test_recent_picks_and_favourites_come_first_and_persist(page: Page) -> None:
     choose_model(page, WAN)
     choose_model(page, LTX)
@@ -274,8 +280,11 @@ def test_recent_picks_and_favourites_come_first_and_persist(page: Page) -> None:
     favourite = "alibaba/qwen-image-2.0/text-to-image"
     star = page.locator(f'li[data-model="{favourite}"] .star')
     expect(star).to_have_attribute("aria-pressed", "false")
+    top = y_of(page, favourite)
     star.click()
     expect(star).to_have_attribute("aria-pressed", "true")
+    # The new group above does not move the list under the pointer.
+    assert abs(y_of(page, favourite) - top) < 1
     favourites = page.locator('#model-groups [data-group="favourites"] li')
     expect(favourites).to_have_count(1)
     assert favourites.first.get_attribute("data-id") == favourite
@@ -286,10 +295,18 @@ def test_recent_picks_and_favourites_come_first_and_persist(page: Page) -> None:
         "category",
     ]
 
+    # Nor does a pick, which adds to the recent picks above.
+    third = next(m for m in page.evaluate(LISTED)[2:] if m not in {LTX, WAN, favourite})
+    top = y_of(page, third)
+    page.locator(f'li[data-model="{third}"] .model-option').click()
+    expect(page.locator(".model-head code")).to_have_text(third)
+    assert abs(y_of(page, third) - top) < 1
+    expect(recent).to_have_count(3)
+
     page.reload()
     expect(page.locator(".model-card")).to_be_visible()
     expect(favourites).to_have_count(1)
-    assert [li.get_attribute("data-id") for li in recent.all()] == [LTX, WAN]
+    assert [li.get_attribute("data-id") for li in recent.all()] == [third, LTX, WAN]
     expect(page.locator(f'li[data-model="{favourite}"] .star')).to_have_attribute(
         "aria-pressed", "true"
     )

@@ -25,8 +25,9 @@ const view = {
   collapsed: true, // phone only: the picker folds away under a button naming the current model
   ...readJSON(sessionStorage, VIEW_KEY, {}),
 };
-// Not kept across reloads: where the list was scrolled, and what had the focus when a model was picked.
-const place = { scroll: 0, refocus: null };
+// Not kept across reloads: where the list was scrolled, where in it the picked model's row was, and
+// what had the focus when a model was picked.
+const place = { scroll: 0, anchor: null, refocus: null };
 
 function readJSON(storage, key, fallback) {
   try {
@@ -152,7 +153,7 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
         id: uid("model-option"),
         tabindex: "-1",
         "aria-current": model.id === selected ? "true" : undefined,
-        onclick: () => choose(model.id),
+        onclick: () => choose(model.id, option.closest("li").row),
       },
       h("span", { class: "model-title" }, title),
       h(
@@ -357,8 +358,16 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
     }
   }
 
-  function choose(id) {
+  // Where a row is in the list's window; putting it back there after the list above it changed
+  // (a new favourite or recent pick) keeps the list still under the pointer.
+  const offsetOf = (row) => row.li.getBoundingClientRect().top - groupsBox.getBoundingClientRect().top;
+  const holdAt = (row, offset) => {
+    if (row.li.isConnected) groupsBox.scrollTop += offsetOf(row) - offset;
+  };
+
+  function choose(id, row = active) {
     const focus = document.activeElement;
+    place.anchor = row && row === rows.get(id) ? { id, offset: offsetOf(row) } : null;
     place.refocus = focus === search ? "search" : groupsBox.contains(focus) ? "list" : null;
     rememberPick(id);
     if (window.matchMedia(PHONE).matches) {
@@ -376,7 +385,9 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
     const row = rows.get(id);
     row.star.setAttribute("aria-pressed", String(favourites.has(id)));
     const focused = document.activeElement;
+    const offset = offsetOf(row);
     update();
+    holdAt(row, offset);
     // A star pressed in the favourites group has gone with its row: the focus goes to the model's own row.
     if (focused?.classList.contains("star") && !focused.isConnected && groupsBox.contains(row.li)) {
       setActive(row, { stop: row.star });
@@ -474,6 +485,8 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
   function reveal() {
     groupsBox.scrollTop = place.scroll;
     const row = rows.get(selected);
+    if (place.anchor?.id === selected && row) holdAt(row, place.anchor.offset);
+    place.anchor = null;
     if (row?.li.isConnected) keepInView(row.li, { centre: true });
     const refocus = place.refocus;
     place.refocus = null;
