@@ -244,6 +244,13 @@ def test_arrow_keys_move_through_the_list_from_the_search_and_enter_opens(page: 
     assert page.evaluate(FOCUSED) == "model-search"
     page.keyboard.press("Escape")
     expect(search).to_have_value("")
+
+    # Enter that commits Chinese input (pinyin to characters) picks nothing.
+    hash_before = page.evaluate("location.hash")
+    page.keyboard.type("wan")
+    search.dispatch_event("keydown", {"key": "Enter", "isComposing": True, "bubbles": True})
+    page.wait_for_timeout(300)
+    assert page.evaluate("location.hash") == hash_before
     expect(page.locator("#model-count")).to_have_text(f"{len(page.evaluate(LISTED))} models")
 
 

@@ -104,13 +104,19 @@ function roving(container, selector, { vertical = true } = {}) {
 
 function tabStop(container, selector, chosen) {
   const all = [...container.querySelectorAll(selector)];
-  const stop = chosen || all.find((el) => el.getAttribute("aria-pressed") === "true" && !el.hidden) || all.find((el) => !el.hidden);
+  const shown = all.filter((el) => !el.hidden);
+  const stop = chosen || shown.find((el) => el.getAttribute("aria-pressed") === "true") || shown[0];
   for (const el of all) el.tabIndex = el === stop ? 0 : -1;
 }
 
 function filterChip(label, data, onclick) {
   const count = h("span", { class: "n" });
-  const button = h("button", { type: "button", class: "filter-chip", tabindex: "-1", dataset: data, onclick }, h("span", { class: "label" }, label), count);
+  const button = h(
+    "button",
+    { type: "button", class: "filter-chip", tabindex: "-1", dataset: data, onclick },
+    h("span", { class: "label" }, label),
+    count,
+  );
   return { button, count };
 }
 
@@ -189,7 +195,7 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
     id: "model-search",
     placeholder: t("picker.search"),
     autocomplete: "off",
-    spellcheck: false,
+    spellcheck: "false",
     value: view.search,
     "aria-controls": "model-groups",
     "aria-describedby": "model-count",
@@ -224,7 +230,8 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
   const categoryChips = new Map();
   const allCategories = filterChip(t("picker.all"), { category: "" }, () => setFilter("category", ""));
   for (const category of categories) {
-    categoryChips.set(category, filterChip(categoryLabel(category), { category }, () => setFilter("category", category)));
+    const chip = filterChip(categoryLabel(category), { category }, () => setFilter("category", category));
+    categoryChips.set(category, chip);
   }
   const categoryBar = h(
     "div",
@@ -234,7 +241,12 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
   );
   roving(categoryBar, ".filter-chip");
   const categorySummary = h("summary", {});
-  const categoryBox = h("details", { class: "picker-categories", open: view.categoriesOpen }, categorySummary, categoryBar);
+  const categoryBox = h(
+    "details",
+    { class: "picker-categories", open: view.categoriesOpen },
+    categorySummary,
+    categoryBar,
+  );
   categoryBox.addEventListener("toggle", () => {
     view.categoriesOpen = categoryBox.open;
     saveView();
@@ -242,7 +254,12 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
 
   const count = h("p", { class: "muted small picker-count", id: "model-count", "aria-live": "polite" });
   const empty = h("p", { class: "muted", hidden: true }, t("picker.none"));
-  const groupsBox = h("div", { class: "model-groups", id: "model-groups", role: "region", "aria-label": t("picker.list") });
+  const groupsBox = h("div", {
+    class: "model-groups",
+    id: "model-groups",
+    role: "region",
+    "aria-label": t("picker.list"),
+  });
   groupsBox.addEventListener("scroll", () => (place.scroll = groupsBox.scrollTop), { passive: true });
   groupsBox.addEventListener("keydown", (event) => listKey(event));
   groupsBox.addEventListener("focusin", (event) => {
@@ -250,7 +267,16 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
     if (li) setActive(li.row, { stop: event.target });
   });
 
-  const body = h("div", { class: "picker-body", id: "picker-body" }, search, typeBar, categoryBox, count, empty, groupsBox);
+  const body = h(
+    "div",
+    { class: "picker-body", id: "picker-body" },
+    search,
+    typeBar,
+    categoryBox,
+    count,
+    empty,
+    groupsBox,
+  );
   const toggle = h(
     "button",
     {
@@ -268,7 +294,13 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
     h("span", { class: "picker-toggle-label" }, t("picker.title")),
     h("span", { class: "picker-toggle-model" }, current ? pick(current.title) : ""),
   );
-  const element = h("nav", { class: "picker", "aria-label": t("picker.title") }, toggle, h("label", { for: "model-search", class: "visually-hidden" }, t("picker.search")), body);
+  const element = h(
+    "nav",
+    { class: "picker", "aria-label": t("picker.title") },
+    toggle,
+    h("label", { for: "model-search", class: "visually-hidden" }, t("picker.search")),
+    body,
+  );
 
   function fold() {
     element.dataset.collapsed = String(view.collapsed);
@@ -320,6 +352,8 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
   const STEPS = { ArrowDown: 1, ArrowUp: -1, PageDown: PAGE_STEP, PageUp: -PAGE_STEP };
 
   function searchKey(event) {
+    // Keys that compose Chinese input (pinyin candidates, Enter to commit) are not the picker's.
+    if (event.isComposing || event.keyCode === 229) return;
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.key in STEPS) {
       event.preventDefault();
@@ -412,7 +446,9 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
     const found = words();
     const tally = (skip, key) => {
       const counts = new Map();
-      for (const model of models) if (passes(model, found, skip)) counts.set(key(model), (counts.get(key(model)) || 0) + 1);
+      for (const model of models) {
+        if (passes(model, found, skip)) counts.set(key(model), (counts.get(key(model)) || 0) + 1);
+      }
       return counts;
     };
     const byType = tally("type", (m) => m.output_type);
@@ -472,9 +508,9 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
     empty.hidden = shown.length > 0;
 
     // The keyboard stays where it was, else goes to the current model, else to the first one shown.
-    const all = entries();
-    if (active && active.li.isConnected) setActive(active, { stop: groupsBox.contains(document.activeElement) ? document.activeElement : null });
-    else setActive(shownIds.has(selected) ? rows.get(selected) : all[0] || null);
+    if (active?.li.isConnected) {
+      setActive(active, { stop: groupsBox.contains(document.activeElement) ? document.activeElement : null });
+    } else setActive(shownIds.has(selected) ? rows.get(selected) : entries()[0] || null);
     saveView();
   }
 
