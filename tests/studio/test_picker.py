@@ -324,6 +324,14 @@ def test_recent_picks_and_favourites_come_first_and_persist(page: Page) -> None:
     expect(favourites).to_have_count(0)
     assert page.evaluate("localStorage.getItem('aipaint.picker.favourites')") == "[]"
 
+    # Picking the model already open loads nothing and keeps the form, but counts as a pick.
+    page.goto(f"/#/m/{LTX}")
+    expect(page.locator(".model-head code")).to_have_text(LTX)
+    page.locator('[data-param="prompt"] textarea').fill("kept")
+    page.locator(f'li[data-model="{LTX}"] .model-option').click()
+    expect(recent.first).to_have_attribute("data-id", LTX)
+    expect(page.locator('[data-param="prompt"] textarea')).to_have_value("kept")
+
 
 def test_deprecated_models_are_hidden_until_asked_for(page: Page, stack: Stack) -> None:
     models = catalog(stack)

@@ -409,7 +409,15 @@ export function renderPicker(models, { selected, explicit = false, onPick }) {
       place.refocus = "toggle";
     }
     saveView();
-    onPick(id);
+    if (id !== selected) return onPick(id);
+    // The model already open: nothing to load, but it is now the latest recent pick.
+    const offset = place.anchor?.offset;
+    place.anchor = null;
+    place.refocus = null;
+    update();
+    if (offset !== undefined) holdAt(rows.get(id), offset);
+    fold();
+    if (view.collapsed && window.matchMedia(PHONE).matches) toggle.focus();
   }
 
   function toggleFavourite(id) {
