@@ -31,7 +31,8 @@ export async function studioView(root, { catalog, modelId, prefill, titleOf, run
     h("h2", {}, t("tasks.live")),
     taskList,
   );
-  root.replaceChildren(h("div", { class: "studio" }, h("aside", { class: "picker-pane" }, picker.element), formPane, tasksPane));
+  const pickerPane = h("aside", { class: "picker-pane" }, picker.element);
+  root.replaceChildren(h("div", { class: "studio" }, pickerPane, formPane, tasksPane));
   picker.reveal();
 
   const showTasks = () => {
