@@ -154,8 +154,11 @@ def page(browser: Browser, stack: Stack, request: pytest.FixtureRequest) -> Iter
 
 def choose_model(page: Page, model_id: str) -> None:
     """Find a model with the picker's search and open it."""
+    toggle = page.locator(".picker-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()  # at phone width the picker folds away
     page.fill("#model-search", model_id)
-    page.locator(f'li[data-model="{model_id}"] button').click()
+    page.locator(f'li[data-model="{model_id}"] .model-option').click()
     expect(page.locator(".model-head code")).to_have_text(model_id)
 
 

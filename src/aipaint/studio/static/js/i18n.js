@@ -165,6 +165,22 @@ const STRINGS = {
   "results.outputs": { zh: "结果", en: "Outputs" },
   "results.params": { zh: "参数", en: "Params" },
   "results.no_webhook": { zh: "此任务没有 Webhook。", en: "This task has no webhook." },
+  // picker
+  "picker.count_one": { zh: "1 个模型", en: "1 model" },
+  "picker.list": { zh: "模型列表", en: "Model list" },
+  "picker.all": { zh: "全部", en: "All" },
+  "picker.types": { zh: "输出类型", en: "Output type" },
+  "picker.categories": { zh: "类别", en: "Category" },
+  "picker.type.image": { zh: "图像", en: "Image" },
+  "picker.type.video": { zh: "视频", en: "Video" },
+  "picker.type.audio": { zh: "音频", en: "Audio" },
+  "picker.type.3d": { zh: "3D", en: "3D" },
+  "picker.type.text": { zh: "文本", en: "Text" },
+  "picker.show_deprecated": { zh: "显示已弃用（{n}）", en: "Show deprecated ({n})" },
+  "picker.deprecated_badge": { zh: "已弃用", en: "Deprecated" },
+  "picker.favourites": { zh: "收藏", en: "Favourites" },
+  "picker.recent": { zh: "最近使用", en: "Recent" },
+  "picker.favourite": { zh: "收藏：{title}", en: "Favourite: {title}" },
 };
 
 const CATEGORY_LABELS = {

@@ -5,7 +5,7 @@ import { ApiError, api } from "./api.js";
 import { debounce, h } from "./dom.js";
 import { renderForm } from "./form.js";
 import { categoryLabel, pick, t } from "./i18n.js";
-import { renderPicker } from "./picker.js";
+import { renderPicker, typeLabel } from "./picker.js";
 import { TaskCard } from "./tasks.js";
 
 const ESTIMATE_DELAY_MS = 300;
@@ -18,7 +18,11 @@ const live = { tasks: [], stops: new Map(), loaded: false };
 export async function studioView(root, { catalog, modelId, prefill, titleOf, runAgain }) {
   const models = catalog.models;
   const chosen = modelId && models.some((m) => m.id === modelId) ? modelId : defaultModel(models);
-  const picker = renderPicker(models, { selected: chosen, onPick: (id) => (location.hash = `#/m/${id}`) });
+  const picker = renderPicker(models, {
+    selected: chosen,
+    explicit: Boolean(modelId),
+    onPick: (id) => (location.hash = `#/m/${id}`),
+  });
   const formPane = h("section", { class: "form-pane" }, h("p", { class: "loading" }, "…"));
   const taskList = h("div", { class: "task-list" });
   const tasksPane = h(
@@ -27,8 +31,9 @@ export async function studioView(root, { catalog, modelId, prefill, titleOf, run
     h("h2", {}, t("tasks.live")),
     taskList,
   );
-  root.replaceChildren(h("div", { class: "studio" }, h("aside", { class: "picker-pane" }, picker), formPane, tasksPane));
-  root.querySelector('[aria-current="true"]')?.scrollIntoView({ block: "nearest" });
+  const pickerPane = h("aside", { class: "picker-pane" }, picker.element);
+  root.replaceChildren(h("div", { class: "studio" }, pickerPane, formPane, tasksPane));
+  picker.reveal();
 
   const showTasks = () => {
     taskList.replaceChildren(
@@ -117,7 +122,7 @@ export async function studioView(root, { catalog, modelId, prefill, titleOf, run
         { class: "model-sub" },
         h("code", {}, model.id),
         h("span", { class: "chip" }, categoryLabel(model.category)),
-        h("span", { class: `chip output-${model.output_type}` }, model.output_type),
+        h("span", { class: `chip output-${model.output_type}` }, typeLabel(model.output_type)),
       ),
     ),
     form.element,
