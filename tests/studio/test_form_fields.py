@@ -7,12 +7,22 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import pytest
 from PIL import Image
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, expect
 
-from tests.studio.conftest import Stack, choose_model, submit, task_card, watch
+from tests.studio.conftest import (
+    Stack,
+    choose_model,
+    finish,
+    open_page,
+    submit,
+    task_card,
+    watch,
+)
+from tests.studio.test_theme import WORST_CONTRAST
 from tests.support import LTX
 
 WAN_I2V = "alibaba/wan-2.7/image-to-video"  # its prompt is optional, and used to be folded away
@@ -216,3 +226,21 @@ def test_recent_prompts_are_offered_under_the_prompt(page: Page) -> None:
     expect(options).to_have_text(["second idea", "first idea"])
     options.nth(1).click()
     expect(page.locator('[data-param="prompt"] textarea')).to_have_value("first idea")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_forms_own_controls_stay_readable(
+    browser: Browser, stack: Stack, scheme: Literal["light", "dark"]
+) -> None:
+    page, console = open_page(browser, stack.url, stack.server.token, color_scheme=scheme)
+    page.goto(f"/#/m/{WAN_T2I}")
+    expect(page.locator(".model-head code")).to_have_text(WAN_T2I)
+    page.locator(".advanced summary").click()
+    page.locator('[data-param="seed"]').get_by_role("button", name="Randomize").click()
+    page.locator('[data-param="seed"]').get_by_role("button", name="Lock").click()
+    page.locator("select.variations").select_option("2")
+    page.locator(".code-panel summary").click()
+    expect(page.locator('pre[data-snippet="curl"]')).to_be_visible()
+    worst = page.evaluate(WORST_CONTRAST)
+    assert worst["ratio"] >= 4.5, worst
+    finish(page, console, f"form-controls-{scheme}")
