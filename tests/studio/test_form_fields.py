@@ -211,6 +211,24 @@ def test_three_variations_are_priced_first_then_sent_with_different_seeds(
     assert stored == set(seeds)
 
 
+def test_variations_of_a_model_without_a_seed_send_the_same_params(
+    page: Page, stack: Stack
+) -> None:
+    bodies = sent_bodies(page)
+    choose_model(page, QWEN_T2I)
+    assert "seed" not in stack.get(f"/v1/models/{QWEN_T2I}")["schema"]["properties"]
+    page.locator('[data-param="prompt"] textarea').fill("two foxes")
+    page.locator("select.variations").select_option("2")
+    expect(page.locator(".variations-note")).to_contain_text("This model has no seed")
+    cards = page.locator(".tasks-pane .task-card")
+    before = cards.count()
+    page.get_by_role("button", name="Generate × 2").click()
+    expect(cards).to_have_count(before + 2)
+    first, second = bodies
+    assert first == second
+    assert first["params"]["prompt"] == "two foxes"
+
+
 def test_recent_prompts_are_offered_under_the_prompt(page: Page) -> None:
     choose_model(page, WAN_T2I)
     recent = page.locator('[data-param="prompt"] .recent')
