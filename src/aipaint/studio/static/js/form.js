@@ -148,15 +148,15 @@ export function renderForm(model, { onChange = () => {} } = {}) {
     // start. Prompts rarely change a price; where one does (per character) the box says so.
     pricing() {
       const params = form.values();
-      const stand_ins = [];
+      const standIns = [];
       for (const [name, entry] of fields) {
         const prop = schema.properties[name];
         if (!required.has(name) || params[name] !== undefined || !FREE_TEXT.has(prop["x-widget"] || "text")) continue;
         const example = exampleOf(prop);
         params[name] = typeof example === "string" && example ? example : "·";
-        stand_ins.push(entry.label);
+        standIns.push(entry.label);
       }
-      return { params, stand_ins };
+      return { params, standIns };
     },
     setValues(params) {
       for (const [name, entry] of fields) {
@@ -270,8 +270,13 @@ function buildField(modelId, name, prop, isRequired, changed) {
   const promptLike = isPromptLike(name, prop);
   const freeText = FREE_TEXT.has(widgetName);
   let placeholder;
-  if (example !== undefined && freeText) placeholder = t("form.example_placeholder", { v: shortText(example) });
-  else if (freeText && prop.default !== undefined) placeholder = t("form.default_value", { v: prop.default });
+  // Free text: a prompt's registry text is an example; an optional setting's is what RunningHub
+  // uses when it is left empty.
+  if (freeText && !promptLike && !isRequired && typeof prop.default === "string" && prop.default) {
+    placeholder = t("form.default_value", { v: shortText(prop.default) });
+  } else if (freeText && example !== undefined) {
+    placeholder = t("form.example_placeholder", { v: shortText(example) });
+  }
   const ctx = {
     id,
     name,
@@ -292,8 +297,11 @@ function buildField(modelId, name, prop, isRequired, changed) {
     isRequired ? h("span", { class: "required", title: t("form.required") }, " *") : null,
     isRequired ? h("span", { class: "visually-hidden" }, ` (${t("form.required")})`) : null,
   );
+  // Offered where it is an example: prompts, required text, and params with schema examples (an
+  // optional setting's default needs no button: left empty, it applies).
+  const offered = example !== undefined && (promptLike || isRequired || Boolean(prop.examples?.length));
   const useExample =
-    example !== undefined
+    offered
       ? h(
           "button",
           {

@@ -276,9 +276,9 @@ function estimateBox(model) {
     update(form) {
       element.dataset.state = "waiting";
       detail.textContent = t("estimate.wait");
-      const { params, stand_ins } = form.pricing();
-      standIns = stand_ins;
-      run(params);
+      const priced = form.pricing();
+      standIns = priced.standIns;
+      run(priced.params);
     },
   };
 }
