@@ -58,6 +58,8 @@ def test_copied_code_creates_the_task_the_form_would(
             sent.append(json.loads(request.post_data or "{}"))
 
     page.on("request", record)
+    page.locator(".code-copy").click()
+    expect(page.locator(".code-status")).to_have_text("Copied")
     curl = snippet(page, "curl")
     python = snippet(page, "python")
     cli = snippet(page, "cli")

@@ -14,6 +14,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, Request, expect
 
 from tests.studio.conftest import (
+    PHONE,
     Stack,
     choose_model,
     finish,
@@ -261,4 +262,7 @@ def test_the_forms_own_controls_stay_readable(
     expect(page.locator('pre[data-snippet="curl"]')).to_be_visible()
     worst = page.evaluate(WORST_CONTRAST)
     assert worst["ratio"] >= 4.5, worst
+    # At phone width the seed row, × N and the code panel fit: no sideways scrolling.
+    page.set_viewport_size({"width": PHONE["width"], "height": PHONE["height"]})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     finish(page, console, f"form-controls-{scheme}")
