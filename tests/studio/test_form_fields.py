@@ -130,6 +130,18 @@ def test_range_and_length_errors_show_while_typing(page: Page) -> None:
     expect(field.locator(".field-error")).to_be_hidden()
     assert field.locator('input[type="range"]').input_value() == "12"
 
+    # Optional and unset: the box shows RunningHub's default as its placeholder, the slider
+    # draws it dimmed, and nothing is sent.
+    choose_model(page, WAN_T2I)
+    page.locator(".advanced summary").click()
+    count = page.locator('[data-param="n"]')
+    expect(count.locator('input[type="number"]')).to_have_value("")
+    expect(count.locator('input[type="number"]')).to_have_attribute("placeholder", "1")
+    expect(count.locator('input[type="range"]')).to_have_class("unset")
+    assert count.locator('input[type="range"]').input_value() == "1"
+    expect(count.locator(".hint")).to_contain_text("Left unset, RunningHub uses: 1")
+    expect(page.locator('pre[data-snippet="curl"]')).not_to_contain_text('"n"')
+
     choose_model(page, WAN_I2V)
     negative = page.locator('[data-param="negativePrompt"]')
     negative.locator("textarea").fill("x" * 501)
