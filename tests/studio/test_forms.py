@@ -1,8 +1,10 @@
 """Every model of the catalog renders its form in the browser: one labelled control per param,
-the widget the schema asks for, and no error on the page."""
+the widget the schema asks for, no error on the page; and nothing is sent that the user cannot
+see: a fresh form sends its required params only, each from a visible control."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -26,6 +28,44 @@ INSPECT = """() => [...document.querySelectorAll(".model-form .field[data-param]
     required: Boolean(field.querySelector(".required")),
   };
 })"""
+
+
+# What a submit would send, as copy-as-code shows it (built by the same function as the submit),
+# and whether the control of each of those params can be seen.
+SENT = """() => {
+  const curl = document.querySelector('pre[data-snippet="curl"]').textContent;
+  const start = curl.indexOf("--data-raw '") + "--data-raw '".length;
+  const body = JSON.parse(curl.slice(start, -1).replaceAll("'\\\\''", "'"));
+  const shown = {};
+  for (const name of Object.keys(body.params)) {
+    const field = document.querySelector(`.model-form .field[data-param="${CSS.escape(name)}"]`);
+    const control = field && field.querySelector("[data-control]");
+    if (!control) { shown[name] = "no field"; continue; }
+    const box = control.getBoundingClientRect();
+    shown[name] = control.checkVisibility({ visibilityProperty: true })
+      && !control.closest("details:not([open])") && box.width > 0 && box.height > 0;
+  }
+  return { model: body.model, params: body.params, shown };
+}"""
+PROMPT_LIKE = re.compile(r"prompt|^text$|lyrics", re.IGNORECASE)
+
+
+def layout(schema: dict[str, Any]) -> list[str]:
+    """The order of the fields: prompt-like first, then every basic or required one, then the
+    advanced ones."""
+    properties = schema["properties"]
+
+    def section(name: str) -> int:
+        prop = properties[name]
+        if prop["x-widget"] in ("text", "textarea") and PROMPT_LIKE.search(name):
+            return 0
+        if name in schema["required"] or prop["x-group"] != "advanced":
+            return 1
+        return 2
+
+    return sorted(
+        schema["x-order"], key=lambda name: (section(name), schema["x-order"].index(name))
+    )
 
 
 def param_type(prop: dict[str, Any]) -> str:
@@ -55,12 +95,7 @@ def test_every_catalog_model_renders_one_control_per_param(
         fields = page.evaluate(INSPECT)
 
         properties = schema["properties"]
-        assert [f["param"] for f in fields] == [
-            name
-            for group in ("basic", "advanced")
-            for name in schema["x-order"]
-            if properties[name]["x-group"] == group
-        ], model["id"]
+        assert [f["param"] for f in fields] == layout(schema), model["id"]
         for found in fields:
             prop = properties[found["param"]]
             where = f"{model['id']}#{found['param']}"
@@ -74,6 +109,19 @@ def test_every_catalog_model_renders_one_control_per_param(
         # Models whose params RunningHub does not publish get a JSON editor instead.
         raw = page.locator(".raw-params textarea")
         expect(raw).to_have_count(1 if schema["additionalProperties"] else 0)
+
+        # Untouched, the form sends required params only, each shown; a required choice starts
+        # at a value (its default or first choice), never at "nothing selected".
+        sent = page.evaluate(SENT)
+        assert sent["model"] == model["id"]
+        assert set(sent["params"]) <= set(schema["required"]), model["id"]
+        assert all(shown is True for shown in sent["shown"].values()), (model["id"], sent)
+        for name in schema["required"]:
+            prop = properties[name]
+            if "enum" in prop:
+                assert sent["params"][name] == prop.get("default", prop["enum"][0]), name
+            elif prop.get("type") == "boolean":
+                assert sent["params"][name] == prop.get("default", False), name
 
     http.close()
     # Every pairing of widget and param type in the catalog's files was rendered.

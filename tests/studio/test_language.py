@@ -28,17 +28,19 @@ def test_switching_language_relabels_everything_and_keeps_the_form(
     expect(page.locator('[data-param="prompt"] textarea')).to_have_value("一只鸟飞过城市")
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
 
-    # The server answers in the page's language: a missing choice, named in Chinese.
+    # The server answers in the page's language: a missing number, named in Chinese.
     page.get_by_role("button", name="生成", exact=True).click()
+    props = schema["properties"]
+    chosen = {name: props[name]["enum"][0] for name in ("resolution", "aspectRatio")}
     with stack.server.http() as http:
         refused = http.post(
             "/v1/tasks",
-            json={"model": LTX, "params": {"prompt": "一只鸟飞过城市"}},
+            json={"model": LTX, "params": {"prompt": "一只鸟飞过城市", **chosen}},
             headers={"Accept-Language": "zh-CN"},
         )
     messages = {d["param"]: d["message"] for d in refused.json()["error"]["details"]}
-    error = page.locator('[data-param="resolution"] .field-error')
-    expect(error).to_have_text(messages["resolution"])
+    error = page.locator('[data-param="duration"] .field-error')
+    expect(error).to_have_text(messages["duration"])
 
     page.reload()  # the choice is kept
     expect(page.locator("#nav a").first).to_have_text("创作")

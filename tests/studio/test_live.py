@@ -19,6 +19,7 @@ def test_a_running_task_shows_progress_and_can_be_canceled(page: Page, stack: St
     assert usual["samples"] >= 1
 
     choose_model(page, TEXT_TO_IMAGE)
+    page.locator('[data-param="prompt"] textarea').fill("x")
     stack.faults(stuck_rate=1)
     try:
         task_id = submit(page)
@@ -40,6 +41,7 @@ def test_a_running_task_shows_progress_and_can_be_canceled(page: Page, stack: St
 
 def test_a_failed_task_shows_its_error_and_upstream_code(page: Page, stack: Stack) -> None:
     choose_model(page, TEXT_TO_IMAGE)
+    page.locator('[data-param="prompt"] textarea').fill("x")
     stack.faults(failed_rate=1)
     try:
         task_id = submit(page)

@@ -2,6 +2,7 @@
 // tasks submitted from here, updating live.
 
 import { ApiError, api } from "./api.js";
+import { codePanel } from "./code.js";
 import { debounce, h } from "./dom.js";
 import { renderForm } from "./form.js";
 import { categoryLabel, pick, t } from "./i18n.js";
@@ -11,6 +12,7 @@ import { TaskCard } from "./tasks.js";
 const ESTIMATE_DELAY_MS = 300;
 const RECENT_TASKS = 8;
 const MAX_SHOWN = 20;
+const MAX_VARIATIONS = 8;
 
 // What survives re-rendering (a language switch, a new model): the live tasks and their streams.
 const live = { tasks: [], stops: new Map(), loaded: false };
@@ -78,15 +80,48 @@ export async function studioView(root, { catalog, modelId, prefill, titleOf, run
     return {};
   }
   const estimate = estimateBox(model);
-  const form = renderForm(model, { onChange: () => estimate.update(form) });
+  let code = null;
+  const form = renderForm(model, {
+    onChange: () => {
+      estimate.update(form);
+      code?.update();
+    },
+  });
   if (prefill && prefill.model === model.id) form.setValues(prefill.params);
+  code = codePanel(model.id, () => form.values());
   const submit = h("button", { type: "submit", class: "primary" }, t("form.submit"));
-  let retryKey = null; // kept when a submit may not have arrived: the retry must not run twice
+  // × N: N tasks in one click, each with its own random seed where the model takes one.
+  const variationsNote = h("p", { class: "muted small variations-note", hidden: true });
+  const variations = h(
+    "select",
+    {
+      class: "variations",
+      "aria-label": t("form.variations"),
+      title: t("form.variations"),
+      onchange: () => {
+        const n = count();
+        submit.textContent = n > 1 ? t("form.submit_n", { n }) : t("form.submit");
+        variationsNote.textContent = n > 1 ? t(form.seedParam ? "form.variations_seed" : "form.variations_noseed", { n }) : "";
+        variationsNote.hidden = n === 1;
+        estimate.times(n);
+      },
+    },
+    Array.from({ length: MAX_VARIATIONS }, (_, i) => h("option", { value: String(i + 1) }, `× ${i + 1}`)),
+  );
+  const count = () => Number(variations.value) || 1;
+  const label = () => (count() > 1 ? t("form.submit_n", { n: count() }) : t("form.submit"));
+  let retryKeys = null; // kept when a submit may not have arrived: the retry must not run twice
   const element = h(
     "form",
     {
       class: "model-card",
       novalidate: true,
+      onkeydown: (event) => {
+        if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !event.isComposing) {
+          event.preventDefault();
+          if (!submit.disabled) element.requestSubmit(submit);
+        }
+      },
       onsubmit: async (event) => {
         event.preventDefault();
         if (form.pending()) {
@@ -97,19 +132,28 @@ export async function studioView(root, { catalog, modelId, prefill, titleOf, run
         form.clearErrors();
         submit.disabled = true;
         submit.textContent = t("form.submitting");
-        const key = retryKey || idempotencyKey();
-        retryKey = key;
+        const params = form.values();
+        const runs = variationParams(params, count(), form);
+        const keys = retryKeys && retryKeys.length === runs.length ? retryKeys : runs.map(() => idempotencyKey());
+        retryKeys = keys;
+        let done = 0;
         try {
-          const task = await api.submit(model.id, form.values(), key);
-          retryKey = null;
-          addTask(task);
+          for (const [index, run] of runs.entries()) {
+            const task = await api.submit(model.id, run, keys[index]);
+            done += 1;
+            addTask(task);
+          }
+          retryKeys = null;
+          form.submitted(params);
         } catch (error) {
-          if (!(error instanceof ApiError) || error.status !== 0) retryKey = null;
+          // A retry resubmits with the same keys: the tasks already created come back as they are.
+          if (!(error instanceof ApiError) || error.status !== 0) retryKeys = null;
           if (error.status === 422) form.showErrors(error.details);
           else form.showErrors([], error.status === 0 ? t("error.network") : error.message);
+          if (done && retryKeys === null) form.submitted(params);
         } finally {
           submit.disabled = false;
-          submit.textContent = t("form.submit");
+          submit.textContent = label();
         }
       },
     },
@@ -133,10 +177,18 @@ export async function studioView(root, { catalog, modelId, prefill, titleOf, run
       h(
         "div",
         { class: "form-buttons" },
-        h("button", { type: "button", class: "ghost", onclick: () => (form.reset(), estimate.update(form)) }, t("form.reset")),
+        h(
+          "button",
+          { type: "button", class: "ghost", onclick: () => (form.reset(), estimate.update(form), code.update()) },
+          t("form.reset"),
+        ),
+        variations,
         submit,
       ),
     ),
+    variationsNote,
+    h("p", { class: "muted small shortcut-hint" }, t("form.shortcut")),
+    code.element,
   );
   formPane.replaceChildren(element);
   estimate.update(form);
@@ -147,6 +199,16 @@ export async function studioView(root, { catalog, modelId, prefill, titleOf, run
 function defaultModel(models) {
   const first = models.find((m) => m.category === "text-to-image" && !m.deprecated);
   return (first || models[0]).id;
+}
+
+// The params of each of N runs: with a seed param, N different seeds (the form's own first, if
+// set); without one, N times the same params.
+function variationParams(params, n, form) {
+  if (n === 1 || !form.seedParam) return Array.from({ length: n }, () => params);
+  const seeds = new Set();
+  if (params[form.seedParam] !== undefined) seeds.add(params[form.seedParam]);
+  while (seeds.size < n) seeds.add(form.seed.random());
+  return [...seeds].map((seed) => ({ ...params, [form.seedParam]: seed }));
 }
 
 function idempotencyKey() {
@@ -166,10 +228,32 @@ function estimateBox(model) {
     detail,
   );
   let inflight = null;
+  let times = 1;
+  let standIns = []; // required text not written yet, priced with its example
+  let last = null; // the last answer, shown again when N changes
   const show = (state, main, extra = "") => {
     element.dataset.state = state;
     value.textContent = main;
     detail.textContent = extra;
+  };
+  const render = () => {
+    const answer = last;
+    if (!answer) return;
+    if (!answer.known) {
+      show("unknown", t("estimate.unknown"), pick(answer.note));
+      return;
+    }
+    const currency = answer.currency === "CNY" ? "¥" : `${answer.currency} `;
+    const amount = answer.total ?? answer.unit_price;
+    const notes = [];
+    if (times > 1) notes.push(t("estimate.times", { n: times, p: `${currency}${amount}` }));
+    if (answer.total === null) notes.push(t("estimate.per", { p: `${currency}${answer.unit_price}` }));
+    if (answer.minimum) notes.push(t("estimate.starting"));
+    if (answer.assumed.length) notes.push(t("estimate.assumed", { names: answer.assumed.join(", ") }));
+    if (answer.note) notes.push(pick(answer.note));
+    if (standIns.length) notes.push(t("estimate.stand_in", { names: standIns.join(", ") }));
+    const shown = multiply(amount, times);
+    show("known", `${answer.minimum ? `${t("price.from")} ` : ""}${currency}${shown}`, notes.join(" · "));
   };
   const run = debounce(async (params) => {
     inflight?.abort();
@@ -178,30 +262,37 @@ function estimateBox(model) {
     try {
       const answer = await api.estimate(model.id, params, control.signal);
       if (control.signal.aborted) return;
-      if (!answer.known) {
-        show("unknown", t("estimate.unknown"), pick(answer.note));
-        return;
-      }
-      const currency = answer.currency === "CNY" ? "¥" : `${answer.currency} `;
-      const amount = answer.total ?? answer.unit_price;
-      const notes = [];
-      if (answer.total === null) notes.push(t("estimate.per", { p: `${currency}${answer.unit_price}` }));
-      if (answer.minimum) notes.push(t("estimate.starting"));
-      if (answer.assumed.length) notes.push(t("estimate.assumed", { names: answer.assumed.join(", ") }));
-      if (answer.note) notes.push(pick(answer.note));
-      show("known", `${answer.minimum ? `${t("price.from")} ` : ""}${currency}${amount}`, notes.join(" · "));
+      last = answer;
+      render();
     } catch (error) {
       if (error.name === "AbortError") return;
+      last = null;
       if (error.status === 422) show("incomplete", "—", t("estimate.incomplete"));
       else show("error", "—", error.message);
     }
   }, ESTIMATE_DELAY_MS);
   return {
     element,
+    times(n) {
+      times = n;
+      element.dataset.times = String(n);
+      render();
+    },
     update(form) {
       element.dataset.state = "waiting";
       detail.textContent = t("estimate.wait");
-      run(form.values());
+      const priced = form.pricing();
+      standIns = priced.standIns;
+      run(priced.params);
     },
   };
+}
+
+// A decimal amount (a string from the API) times n, keeping its decimals: "0.35" × 3 = "1.05".
+function multiply(amount, n) {
+  if (n === 1) return amount;
+  const text = String(amount);
+  const decimals = (text.split(".")[1] || "").length;
+  const scale = 10 ** decimals;
+  return (Math.round(Number(text) * scale) * n / scale).toFixed(decimals);
 }

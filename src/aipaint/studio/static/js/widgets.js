@@ -2,7 +2,9 @@
 // schema and the field's context, and returns {control, get, set, pending?}:
 //   control: the element that stands for the param (it carries data-control and the field's id)
 //   get():   the value to send, or undefined to leave the param out
-//   set(v):  show a value (a console default, or a past task's params for "run again")
+//   set(v):  show a value (undefined: unset, sent as nothing), or a past task's params for "run again"
+// An optional param starts unset and is left out of the request: RunningHub then applies its own
+// default, which the control shows as its placeholder or hint. A required one starts at a value.
 
 import { api } from "./api.js";
 import { h, uid } from "./dom.js";
@@ -13,6 +15,7 @@ export const WIDGETS = {
   textarea,
   tags,
   select,
+  seed,
   segmented,
   slider,
   number,
@@ -21,7 +24,14 @@ export const WIDGETS = {
 };
 
 function textInput(name, prop, ctx) {
-  const input = h("input", { type: "text", id: ctx.id, name, autocomplete: "off", oninput: ctx.changed });
+  const input = h("input", {
+    type: "text",
+    id: ctx.id,
+    name,
+    autocomplete: "off",
+    placeholder: ctx.placeholder,
+    oninput: ctx.changed,
+  });
   if (prop.maxLength) input.setAttribute("aria-describedby", ctx.describedBy);
   return {
     control: mark(input, ctx),
@@ -33,7 +43,13 @@ function textInput(name, prop, ctx) {
 }
 
 function textarea(name, prop, ctx) {
-  const area = h("textarea", { id: ctx.id, name, rows: 4, oninput: () => count() || ctx.changed() });
+  const area = h("textarea", {
+    id: ctx.id,
+    name,
+    rows: 4,
+    placeholder: ctx.placeholder,
+    oninput: () => count() || ctx.changed(),
+  });
   const counter = h("span", { class: "counter", "aria-live": "polite" });
   // No maxlength attribute: a paste that is too long stays visible and the count turns red, so
   // that the user sees what to cut; the server refuses it with a field error.
@@ -120,11 +136,16 @@ function enumLabel(prop, value) {
 
 function select(name, prop, ctx) {
   const choose = h("option", { value: "" }, t("form.choose"));
+  // Optional: the empty choice leaves the param to RunningHub, and says what it then uses.
+  const unset = h(
+    "option",
+    { value: "" },
+    prop.default !== undefined ? t("form.default_choice", { v: enumLabel(prop, prop.default) }) : t("form.unset_choice"),
+  );
   const element = h(
     "select",
     { id: ctx.id, name, onchange: ctx.changed },
-    // An empty choice where the param may be left out, or has no console default to start from.
-    !ctx.required || prop.default === undefined ? choose : null,
+    ctx.required ? null : unset,
     prop.enum.map((value) => h("option", { value }, enumLabel(prop, value))),
   );
   return {
@@ -171,6 +192,8 @@ function numberInput(name, prop, ctx) {
     min: prop.minimum,
     max: prop.maximum,
     step,
+    // Unset, the box shows RunningHub's default, greyed (the hint says it in words).
+    placeholder: prop.default !== undefined ? String(prop.default) : undefined,
     oninput: ctx.changed,
   });
 }
@@ -182,6 +205,7 @@ function readNumber(input) {
 
 function slider(name, prop, ctx) {
   const field = numberInput(name, prop, ctx);
+  const rest = prop.default ?? prop.minimum ?? 0;
   const range = h("input", {
     type: "range",
     min: prop.minimum ?? 0,
@@ -191,19 +215,25 @@ function slider(name, prop, ctx) {
     "aria-hidden": "true",
     oninput: () => {
       field.value = range.value;
+      sync();
       ctx.changed();
     },
   });
-  field.addEventListener("input", () => {
-    if (field.value !== "") range.value = field.value;
-  });
+  // The range follows the box: an empty box (unset) draws the default, dimmed, never the maximum.
+  function sync() {
+    const unset = field.value === "" || !Number.isFinite(Number(field.value));
+    range.value = String(unset ? rest : field.value);
+    range.classList.toggle("unset", unset);
+  }
+  field.addEventListener("input", sync);
+  sync();
   const bounds = h("span", { class: "bounds" }, `${prop.minimum ?? ""} – ${prop.maximum ?? ""}`);
   return {
     control: h("div", { class: "slider" }, range, mark(field, ctx), bounds),
     get: () => readNumber(field),
     set: (value) => {
       field.value = value ?? "";
-      if (value !== undefined && value !== null) range.value = value;
+      sync();
     },
   };
 }
@@ -219,9 +249,67 @@ function number(name, prop, ctx) {
   };
 }
 
+// A seed: a number box, a button that draws a random one, and a lock. Unlocked, a seed that is set
+// is replaced by a new random one after each Generate; locked, it is kept. Empty, none is sent
+// and RunningHub draws its own.
+export function randomSeed(prop) {
+  const lo = Math.max(prop.minimum ?? 0, 0);
+  const hi = Math.min(prop.maximum ?? 2147483647, 2147483647);
+  const [n] = crypto.getRandomValues(new Uint32Array(1));
+  return lo + (n % (hi - lo + 1));
+}
+
+function seed(name, prop, ctx) {
+  const field = numberInput(name, prop, ctx);
+  field.placeholder = t("form.seed_random");
+  let locked = false;
+  const dice = h(
+    "button",
+    {
+      type: "button",
+      class: "ghost seed-random",
+      title: t("form.seed_randomize"),
+      onclick: () => {
+        field.value = String(randomSeed(prop));
+        ctx.changed();
+      },
+    },
+    t("form.seed_randomize"),
+  );
+  const lock = h(
+    "button",
+    {
+      type: "button",
+      class: "ghost seed-lock",
+      "aria-pressed": "false",
+      title: t("form.seed_lock_help"),
+      onclick: () => {
+        locked = !locked;
+        lock.setAttribute("aria-pressed", String(locked));
+      },
+    },
+    t("form.seed_lock"),
+  );
+  return {
+    control: h("div", { class: "seed-row" }, mark(field, ctx), dice, lock),
+    get: () => readNumber(field),
+    set: (value) => {
+      field.value = value ?? "";
+    },
+    seed: {
+      locked: () => locked,
+      // After a Generate: a set, unlocked seed moves on to a new random one.
+      advance: () => {
+        if (!locked && field.value !== "") field.value = String(randomSeed(prop));
+      },
+      random: () => randomSeed(prop),
+    },
+  };
+}
+
 function toggle(name, prop, ctx) {
-  // An optional switch without a console default is sent only once touched: "off" is a choice
-  // of its own, not the same as leaving the param to RunningHub.
+  // An optional switch is sent only once touched: until then it shows RunningHub's default
+  // position, and RunningHub applies that default itself.
   let touched = false;
   const input = h("input", {
     type: "checkbox",
@@ -235,10 +323,10 @@ function toggle(name, prop, ctx) {
   });
   return {
     control: h("span", { class: "switch" }, mark(input, ctx), h("span", { class: "track", "aria-hidden": "true" })),
-    get: () => (touched || prop.default !== undefined || ctx.required ? input.checked : undefined),
+    get: () => (touched || ctx.required ? input.checked : undefined),
     set: (value) => {
-      input.checked = value === true;
       touched = value !== undefined && value !== null;
+      input.checked = touched ? value === true : prop.default === true;
     },
   };
 }
