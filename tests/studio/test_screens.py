@@ -1,11 +1,12 @@
-"""The main screens in demo mode, at desktop and phone width, in zh and en: each checked, and
-each saved as a picture. `scripts/screenshots` writes them into docs/screenshots/."""
+"""The main screens in demo mode, at desktop and phone width, in zh and en, light and dark: each
+checked, and each saved as a picture. `scripts/screenshots` writes them into docs/screenshots/."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -52,11 +53,16 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=SCREENS / f"{name}.png")
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_main_screens(browser: Browser, demo: Server, lang: str, size: str) -> None:
-    page, console = open_page(browser, demo.url, demo.token, SIZES[size])
+def test_main_screens(
+    browser: Browser, demo: Server, lang: str, size: str, scheme: Literal["light", "dark"]
+) -> None:
+    page, console = open_page(browser, demo.url, demo.token, SIZES[size], color_scheme=scheme)
     page.add_init_script(f"localStorage.setItem('aipaint.lang', '{lang}')")
+    # The light pictures keep their plain names: the README and the docs show them.
+    suffix = f"{size}-{lang}" + ("-dark" if scheme == "dark" else "")
 
     page.goto(f"/#/m/{TEXT_TO_IMAGE}")
     expect(page.locator("#banner")).to_contain_text(BANNER[lang])
@@ -64,17 +70,17 @@ def test_main_screens(browser: Browser, demo: Server, lang: str, size: str) -> N
     expect(page.locator(".tasks-pane .badge[data-status='succeeded']")).to_have_count(3)
     expect(page.locator(".tasks-pane .output img")).to_have_count(2)
     fits(page)
-    shoot(page, f"studio-{size}-{lang}")
+    shoot(page, f"studio-{suffix}")
 
     page.goto("/#/history")
     expect(page.locator(".history-grid .task-card")).to_have_count(3)
     expect(page.locator(".history-grid .output video")).to_have_count(1)
     fits(page)
-    shoot(page, f"history-{size}-{lang}")
+    shoot(page, f"history-{suffix}")
 
     page.evaluate("localStorage.removeItem('aipaint.token')")
     page.goto("/")
     expect(page.locator("#token")).to_be_visible()
     fits(page)
-    shoot(page, f"sign-in-{size}-{lang}")
-    finish(page, console, f"screens-{size}-{lang}")
+    shoot(page, f"sign-in-{suffix}")
+    finish(page, console, f"screens-{suffix}")
