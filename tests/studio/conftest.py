@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect, sync_playwright
 
 from aipaint.kit.background_server import free_port
@@ -196,3 +197,12 @@ def watch(page: Page, task_id: str, timeout: float = 60) -> list[str]:
             return seen
         time.sleep(0.02)
     raise AssertionError(f"task not final after {timeout} s; seen {seen}")
+
+
+def upload_still(page: Page, directory: Path, param: str) -> None:
+    """Put a small PNG into the upload field of `param` and wait until it is uploaded."""
+    still = directory / "still.png"
+    Image.new("RGB", (640, 360), (200, 120, 40)).save(still)
+    field = page.locator(f'[data-param="{param}"]')
+    field.locator('input[type="file"]').set_input_files(still)
+    expect(field.locator(".preview.done img")).to_be_visible()

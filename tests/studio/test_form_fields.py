@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from PIL import Image
 from playwright.sync_api import Browser, Page, Request, expect
 
 from tests.studio.conftest import (
@@ -21,6 +20,7 @@ from tests.studio.conftest import (
     open_page,
     submit,
     task_card,
+    upload_still,
     watch,
 )
 from tests.studio.test_theme import WORST_CONTRAST
@@ -63,11 +63,7 @@ def test_an_optional_prompt_is_shown_first_empty_and_not_sent(
     use_example = page.locator('[data-param="prompt"] .use-example')
     expect(use_example).to_be_visible()
 
-    still = tmp_path / "still.png"
-    Image.new("RGB", (640, 360), (200, 120, 40)).save(still)
-    field = page.locator('[data-param="firstImageUrl"]')
-    field.locator('input[type="file"]').set_input_files(still)
-    expect(field.locator(".preview.done img")).to_be_visible()
+    upload_still(page, tmp_path, "firstImageUrl")
     task_id = submit(page)
     (body,) = bodies
     assert set(body["params"]) == {"firstImageUrl", "resolution", "duration"}

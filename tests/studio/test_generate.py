@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.studio.conftest import Stack, choose_model, submit, task_card, watch
+from tests.studio.conftest import Stack, choose_model, submit, task_card, upload_still, watch
 
 TEXT_TO_IMAGE = "alibaba/qwen-image-2.0/text-to-image"
 IMAGE_TO_VIDEO = "alibaba/wan-2.6/image-to-video"
@@ -53,11 +52,7 @@ def test_text_to_image_goes_live_to_succeeded(page: Page, stack: Stack) -> None:
 
 def test_image_to_video_with_an_upload_plays(page: Page, stack: Stack, tmp_path: Path) -> None:
     choose_model(page, IMAGE_TO_VIDEO)
-    still = tmp_path / "still.png"
-    Image.new("RGB", (640, 360), (200, 120, 40)).save(still)
-    field = page.locator('[data-param="imageUrl"]')
-    field.locator('input[type="file"]').set_input_files(still)
-    expect(field.locator(".preview.done img")).to_be_visible()
+    upload_still(page, tmp_path, "imageUrl")
 
     task_id = submit(page)
     assert watch(page, task_id)[-1] == "succeeded"
