@@ -122,10 +122,14 @@ class Lifecycle:
             return
         for task in claimed:
             self.leases.hold(task.id)
-        try:
-            await asyncio.gather(*(self._submit(task) for task in claimed))
-        finally:
-            self._submitting -= len(claimed)
+
+        async def submit(task: Task) -> None:
+            try:
+                await self._submit(task)
+            finally:
+                self._submitting -= 1  # room for a dispatch woken meanwhile, not after the last
+
+        await asyncio.gather(*(submit(task) for task in claimed))
         # Slots or the queue changed: look again.
         await self.queue.enqueue(DISPATCH, EVERY)
 
