@@ -6,9 +6,8 @@ import { api } from "./api.js";
 import { h } from "./dom.js";
 import { formatSeconds, pick, t } from "./i18n.js";
 import { costView, durationSeconds, exactTime, promptLine, whenView } from "./results.js";
-import { deliveries, errorBox, isFinal, outputs } from "./tasks.js";
+import { deliveries, errorBox, followTask, isFinal, outputs } from "./tasks.js";
 
-const REFRESH_MS = 2000;
 export const MAX_COMPARED = 6;
 
 // Param labels of a model from its catalog page, in the current language; none if it is gone.
@@ -134,22 +133,15 @@ export async function taskView(root, { id, titleOf, runAgain }) {
     document.title = `${title} · ${task.id} · aipaint studio`;
   };
   show();
-  // A task still running (or whose files are still being archived) is read again until done.
-  const waiting = () => !isFinal(task) || (task.status === "succeeded" && task.outputs.some((o) => !o.archived));
-  const follow = async () => {
-    while (waiting()) {
-      await new Promise((resolve) => setTimeout(resolve, REFRESH_MS));
-      if (root.viewToken !== mine) return;
-      try {
-        task = await api.task(id);
-      } catch {
-        continue;
-      }
-      if (root.viewToken !== mine) return;
-      show();
-    }
-  };
-  follow();
+  // A task still running (or whose files are still being archived) is followed as its card is,
+  // until another view takes the page.
+  const control = new AbortController();
+  root.stopView = () => control.abort();
+  const shown = () => root.viewToken === mine;
+  followTask(task, (next) => {
+    task = next;
+    if (shown()) show();
+  }, control.signal, shown);
 }
 
 function same(values) {

@@ -129,8 +129,10 @@ async function route() {
   try {
     const catalog = await loadCatalog();
     const hash = decodeURIComponent(location.hash.slice(1));
-    // A view that reads its task again stops when another one takes the page.
+    // A view that follows its task stops when another one takes the page.
     main.viewToken = null;
+    main.stopView?.();
+    main.stopView = null;
     if (hash.startsWith("/task/")) {
       state.current = null;
       await taskView(main, { id: hash.slice(6), titleOf, runAgain });

@@ -12,6 +12,49 @@ const AUDIO = new Set(["mp3", "wav", "m4a", "flac", "ogg", "aac"]);
 const ARCHIVE_WAIT_S = 300;
 
 export const isFinal = (task) => FINAL.has(task.status);
+// RunningHub's links expire; our archived copy may land just after the task is final.
+export const awaitsArchive = (task) => task.status === "succeeded" && task.outputs.some((o) => !o.archived);
+
+// Follow a task until it is final and its outputs are archived, telling `onUpdate` of each new
+// state: over SSE (or polling, past MAX_STREAMS open streams), then polling for the archive
+// while `shown()`. Stops when `signal` aborts.
+export async function followTask(first, onUpdate, signal, shown = () => true) {
+  let task = first;
+  const refresh = async () => {
+    try {
+      task = await api.task(task.id);
+      if (!signal.aborted) onUpdate(task);
+    } catch {
+      // Kept as it is; the next attempt reads again.
+    }
+  };
+  let delay = 1000;
+  while (!signal.aborted && !isFinal(task)) {
+    if (streams >= MAX_STREAMS) {
+      await sleep(POLL_MS);
+      if (!signal.aborted) await refresh();
+      continue;
+    }
+    streams += 1;
+    try {
+      await followEvents(task.id, (next) => onUpdate((task = next)), signal);
+    } catch (error) {
+      if (signal.aborted) return;
+      // The stream broke (network, server restart): read the task, then stream again.
+      await sleep(delay);
+      delay = Math.min(delay * 2, 15000);
+      await refresh();
+    } finally {
+      streams -= 1;
+    }
+  }
+  const start = Date.now();
+  while (!signal.aborted && awaitsArchive(task) && shown()) {
+    if (Date.now() - start > ARCHIVE_WAIT_S * 1000) return;
+    await sleep(1000);
+    await refresh();
+  }
+}
 
 // Past run times per model, asked once per page view: what the progress bar estimates from.
 const runTimes = new Map();
@@ -71,36 +114,7 @@ export class TaskCard {
     const control = new AbortController();
     this.stop = () => control.abort();
     ticking.add(this);
-    const run = async () => {
-      let delay = 1000;
-      while (!control.signal.aborted && !isFinal(this.task)) {
-        if (streams >= MAX_STREAMS) {
-          await sleep(POLL_MS);
-          if (!control.signal.aborted) await this.refresh();
-          continue;
-        }
-        streams += 1;
-        try {
-          await followEvents(this.task.id, (task) => this.update(task), control.signal);
-        } catch (error) {
-          if (control.signal.aborted) return;
-          // The stream broke (network, server restart): read the task, then stream again.
-          await sleep(delay);
-          delay = Math.min(delay * 2, 15000);
-          await this.refresh();
-        } finally {
-          streams -= 1;
-        }
-      }
-      // RunningHub's links expire; our archived copy may land just after the task is final.
-      const start = Date.now();
-      while (!control.signal.aborted && this.waitingForArchive() && this.el.isConnected) {
-        if (Date.now() - start > ARCHIVE_WAIT_S * 1000) return;
-        await sleep(1000);
-        await this.refresh();
-      }
-    };
-    run();
+    followTask(this.task, (task) => this.update(task), control.signal, () => this.el.isConnected);
     return this.stop;
   }
 
@@ -113,7 +127,7 @@ export class TaskCard {
   }
 
   waitingForArchive() {
-    return this.task.status === "succeeded" && this.task.outputs.some((o) => !o.archived);
+    return awaitsArchive(this.task);
   }
 
   tick() {
